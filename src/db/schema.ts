@@ -1,0 +1,138 @@
+/**
+ * Kysely table types. Times are integer epoch milliseconds; JSON lists are stored as text.
+ * See docs/DESIGN.md for what each table is for.
+ */
+
+
+export type AccountStatus = 'active' | 'needs_reconnect' | 'disconnected';
+export type PostStatus = 'scheduled' | 'publishing' | 'published' | 'failed' | 'needs_review' | 'canceled';
+export type PostItemStatus = 'pending' | 'sending' | 'published' | 'failed' | 'unknown';
+export type MediaType = 'image' | 'gif' | 'video';
+
+export interface UsersTable {
+  id: string;
+  created_at: number;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  user_id: string;
+  name: string;
+  /** The first characters of the key, shown in listings so a person can tell keys apart. */
+  prefix: string;
+  /** sha256 hex of the whole key; the key itself is never stored. */
+  hash: string;
+  created_at: number;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface AccountsTable {
+  id: string;
+  user_id: string;
+  x_user_id: string;
+  username: string;
+  name: string;
+  profile_image_url: string | null;
+  subscription_type: string | null;
+  status: AccountStatus;
+  status_reason: string | null;
+  /** Granted scopes, space-separated, as X returned them. */
+  scopes: string;
+  access_token_sealed: string | null;
+  refresh_token_sealed: string | null;
+  token_expires_at: number | null;
+  last_refreshed_at: number | null;
+  refresh_lease_owner: string | null;
+  refresh_lease_until: number | null;
+  refresh_failures: number;
+  next_refresh_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface AccountEventsTable {
+  id: string;
+  account_id: string;
+  kind: string;
+  detail: string | null;
+  at: number;
+}
+
+export interface MediaTable {
+  id: string;
+  user_id: string;
+  media_type: MediaType;
+  mime: string;
+  size: number;
+  sha256: string;
+  alt_text: string | null;
+  path: string;
+  created_at: number;
+}
+
+export interface PostsTable {
+  id: string;
+  user_id: string;
+  account_id: string;
+  status: PostStatus;
+  scheduled_at: number;
+  created_at: number;
+  updated_at: number;
+  published_at: number | null;
+  error_code: string | null;
+  error_message: string | null;
+  lease_owner: string | null;
+  lease_until: number | null;
+  attempts: number;
+  /** When the dispatcher may next look at this post (= scheduled_at until a retry moves it). */
+  next_attempt_at: number;
+}
+
+export interface PostItemsTable {
+  post_id: string;
+  position: number;
+  text: string;
+  /** JSON array of xgate media ids. */
+  media_ids: string;
+  status: PostItemStatus;
+  tweet_id: string | null;
+  attempt_started_at: number | null;
+  error_message: string | null;
+}
+
+export interface RateLimitsTable {
+  /** `app` or `user:<xUserId>`. */
+  scope: string;
+  /** e.g. `POST /2/tweets`. */
+  endpoint: string;
+  window: '15m' | '24h';
+  limit: number;
+  remaining: number;
+  reset_at: number;
+  updated_at: number;
+}
+
+export interface IdempotencyKeysTable {
+  user_id: string;
+  key: string;
+  fingerprint: string;
+  status: 'in_progress' | 'done';
+  response_status: number | null;
+  response_body: string | null;
+  created_at: number;
+  expires_at: number;
+}
+
+
+export interface Database {
+  users: UsersTable;
+  api_keys: ApiKeysTable;
+  accounts: AccountsTable;
+  account_events: AccountEventsTable;
+  media: MediaTable;
+  posts: PostsTable;
+  post_items: PostItemsTable;
+  rate_limits: RateLimitsTable;
+  idempotency_keys: IdempotencyKeysTable;
+}

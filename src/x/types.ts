@@ -1,0 +1,56 @@
+/**
+ * The X API client's public shapes. Implemented in `client.ts`; used by accounts/, media/ and delivery/.
+ * Facts: ../shared/reference/x-api.md.
+ */
+
+/** A token pair as xgate keeps it. `expiresAt` is epoch ms (X answers `expires_in: 7200`). */
+export interface XTokenSet {
+  accessToken: string;
+  /** Present only when `offline.access` was granted. Rotates on every refresh. */
+  refreshToken: string | null;
+  expiresAt: number;
+  scopes: string[];
+}
+
+export interface XUser {
+  id: string;
+  username: string;
+  name: string;
+  profileImageUrl: string | null;
+  /** `None`, `Basic`, `Premium` or `PremiumPlus` when X says; null when it does not. */
+  subscriptionType: string | null;
+}
+
+export interface XTweet {
+  id: string;
+  text: string;
+  authorId?: string;
+  createdAt?: string;
+  inReplyToTweetId?: string;
+  conversationId?: string;
+}
+
+/** One rate-limit window as read from X's response headers; `resetAt` is epoch ms. */
+export interface XRateWindow {
+  limit: number;
+  remaining: number;
+  resetAt: number;
+}
+
+/** What one response told about the budgets: `x-rate-limit-*`, `x-user-limit-24hour-*`, `x-app-limit-24hour-*`. */
+export interface XRateLimitInfo {
+  endpoint: string;
+  window15m?: XRateWindow;
+  user24h?: XRateWindow;
+  app24h?: XRateWindow;
+}
+
+/**
+ * How a failed X call is to be treated (docs/DESIGN.md, "Failure table"):
+ * - `retryable`: nothing reached X, or X said "not now" (429, 5xx on a read); try again later.
+ * - `ambiguous`: the request may have been applied (timeout or cut connection after sending, 5xx on a create).
+ * - `auth`: 401 — refresh once, then the account needs reconnecting.
+ * - `terminal`: X refused for a reason a retry will not change (validation, duplicate, forbidden, revoked grant).
+ */
+export type XFailureClass = 'retryable' | 'ambiguous' | 'auth' | 'terminal';
+
