@@ -54,3 +54,31 @@ export interface XRateLimitInfo {
  */
 export type XFailureClass = 'retryable' | 'ambiguous' | 'auth' | 'terminal';
 
+/** What a request does to X's state; decides how a timeout or a 5xx is classified (see `classifyFailure`). */
+export type XRequestKind =
+  /** Creates something X has no idempotency key for (`POST /2/tweets`): a lost answer is ambiguous. */
+  | 'create'
+  /** Rotates the refresh token (`POST /2/oauth2/token`): a lost answer may have spent the old token. */
+  | 'token'
+  /** Reads, deletes, revokes, media steps: repeating them is harmless. */
+  | 'idempotent';
+
+/** A media id returned by X's upload endpoints. X media ids expire (`expiresAfterSecs`, typically 86,400). */
+export interface XMedia {
+  mediaId: string;
+  mediaKey: string | null;
+  expiresAfterSecs: number | null;
+}
+
+/** `media_category` of X's upload endpoints. Images go one-shot; GIFs and videos go chunked. */
+export type XMediaCategory = 'tweet_image' | 'tweet_gif' | 'tweet_video';
+
+/** Bytes to upload: a buffer, or a stream with its exact size known up front (X's `total_bytes`). */
+export type XMediaSource = Uint8Array | { size: number; stream: AsyncIterable<Uint8Array> };
+
+/** One page of `GET /2/users/:id/tweets`, newest first. */
+export interface XTweetPage {
+  tweets: XTweet[];
+  /** `meta.next_token`: pass it as `paginationToken` for the next (older) page; absent on the last page. */
+  nextToken?: string;
+}
