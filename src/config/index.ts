@@ -1,0 +1,226 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+
+/** Rate-limit/budget profiles of X's published tiers (CONTRACT §2 `X_TIER`). */
+export const X_TIERS = ['free', 'basic', 'pro', 'ppu', 'unlimited'] as const;
+export type XTier = (typeof X_TIERS)[number];
+
+/** The validated, frozen configuration. Built once by {@link loadConfig}; the only reader of `process.env`. */
+export interface Config {
+  host: string;
+  port: number;
+  /** External base URL without a trailing slash; the OAuth callback is `${publicUrl}/auth/x/callback`. */
+  publicUrl: string;
+  /** `sqlite:PATH` or `postgres://…`. */
+  databaseUrl: string;
+  /** Absolute path of the data directory (SQLite file, media files, generated key, sandbox state). */
+  dataDir: string;
+  /** 32 bytes: seals tokens at rest and cookies. */
+  secretKey: Buffer;
+  /** True when no X client is configured: the X emulator runs in-process and stands in for X. */
+  sandbox: boolean;
+  xClientId: string | null;
+  /** Set → confidential client (client_secret_basic); null → public client. */
+  xClientSecret: string | null;
+  /** Base of every X API call, without a trailing slash. */
+  xApiUrl: string;
+  xAuthorizeUrl: string;
+  xTier: XTier;
+  /** Port of the in-process emulator in sandbox mode (default PORT+1; 0 = any free port). */
+  sandboxEmulatorPort: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Lifetime of a browser session, in hours. */
+  sessionTtlHours: number;
+  /** Largest accepted JSON request body, in bytes. */
+  bodyLimitBytes: number;
+  /** Most items (tweets) a thread may have. */
+  maxThreadItems: number;
+  /** How far ahead a post may be scheduled, in days. */
+  scheduleHorizonDays: number;
+  /** How long an Idempotency-Key is remembered, in hours. */
+  idempotencyTtlHours: number;
+  /** Upload limits in bytes (X's own limits: 5 MB images, 15 MB GIFs, 512 MB videos). */
+  maxImageBytes: number;
+  maxGifBytes: number;
+  maxVideoBytes: number;
+  /** Things the operator should know about (e.g. a generated secret key); logged at start-up. */
+  warnings: readonly string[];
+}
+
+/** Invalid configuration; `message` lists every invalid variable, one per line. */
+export class ConfigError extends Error {
+  readonly code = 'invalid_config';
+  constructor(readonly problems: readonly { variable: string; message: string }[]) {
+    super(
+      `Invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems
+        .map((p) => `  ${p.variable}: ${p.message}`)
+        .join('\n')}`,
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+const emptyToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
+const int = (min: number, max: number, fallback: number) =>
+  z.preprocess(
+    emptyToUndefined,
+    z.coerce
+      .number({ error: 'must be a whole number' })
+      .int('must be a whole number')
+      .min(min, `must be at least ${min}`)
+      .max(max, `must be at most ${max}`)
+      .default(fallback),
+  );
+const httpUrlSchema = z
+  .string()
+  .refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), 'must be an http(s) URL')
+  .transform((v) => v.replace(/\/+$/, ''));
+const optionalHttpUrl = z.preprocess(emptyToUndefined, httpUrlSchema.optional());
+const httpUrl = (fallback: string) => z.preprocess(emptyToUndefined, httpUrlSchema.default(fallback));
+
+const MB = 1024 * 1024;
+
+const envSchema = z.object({
+  HOST: z.preprocess(emptyToUndefined, z.string().default('127.0.0.1')),
+  PORT: int(0, 65535, 8080),
+  PUBLIC_URL: optionalHttpUrl,
+  DATABASE_URL: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .refine(
+        (v) => /^sqlite:.+/.test(v) || /^postgres(ql)?:\/\/.+/.test(v),
+        'must be sqlite:PATH or postgres://…',
+      )
+      .optional(),
+  ),
+  XGATE_DATA_DIR: z.preprocess(emptyToUndefined, z.string().default('./data')),
+  XGATE_SECRET_KEY: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .refine(
+        (v) => decodeKey(v) !== null,
+        'must be 32 bytes encoded as base64 (e.g. `openssl rand -base64 32`)',
+      )
+      .optional(),
+  ),
+  X_CLIENT_ID: optionalString,
+  X_CLIENT_SECRET: optionalString,
+  X_API_URL: httpUrl('https://api.x.com'),
+  X_AUTHORIZE_URL: httpUrl('https://x.com/i/oauth2/authorize'),
+  X_TIER: z.preprocess(
+    emptyToUndefined,
+    z.enum(X_TIERS, { error: `must be one of ${X_TIERS.join(', ')}` }).default('ppu'),
+  ),
+  XGATE_SANDBOX_EMULATOR_PORT: z.preprocess(
+    emptyToUndefined,
+    z.coerce.number().int('must be a whole number').min(0).max(65535, 'must be at most 65535').optional(),
+  ),
+  LOG_LEVEL: z.preprocess(
+    emptyToUndefined,
+    z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+        error: 'must be one of fatal, error, warn, info, debug, trace, silent',
+      })
+      .default('info'),
+  ),
+  XGATE_SESSION_TTL_HOURS: int(1, 24 * 365, 24 * 30),
+  XGATE_BODY_LIMIT_BYTES: int(1024, 64 * MB, MB),
+  XGATE_MAX_THREAD_ITEMS: int(1, 1000, 25),
+  XGATE_SCHEDULE_HORIZON_DAYS: int(1, 3650, 365),
+  XGATE_IDEMPOTENCY_TTL_HOURS: int(1, 24 * 30, 24),
+  XGATE_MAX_IMAGE_BYTES: int(1, 1024 * MB, 5 * MB),
+  XGATE_MAX_GIF_BYTES: int(1, 1024 * MB, 15 * MB),
+  XGATE_MAX_VIDEO_BYTES: int(1, 4096 * MB, 512 * MB),
+});
+
+function decodeKey(text: string): Buffer | null {
+  const trimmed = text.trim();
+  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(trimmed)) return null;
+  const key = Buffer.from(trimmed, 'base64');
+  return key.length === 32 ? key : null;
+}
+
+/**
+ * Reads and validates the environment once. Throws {@link ConfigError} listing every invalid variable.
+ * Without `XGATE_SECRET_KEY` the key is read from `<dataDir>/secret.key`, generated there (mode 0600) on
+ * first start, with a warning in `config.warnings`.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const seen = new Set<string>();
+    const problems: { variable: string; message: string }[] = [];
+    for (const issue of parsed.error.issues) {
+      const variable = String(issue.path[0] ?? '(environment)');
+      if (seen.has(variable)) continue;
+      seen.add(variable);
+      problems.push({ variable, message: issue.message });
+    }
+    throw new ConfigError(problems);
+  }
+  const e = parsed.data;
+  const dataDir = resolve(e.XGATE_DATA_DIR);
+  const warnings: string[] = [];
+  const publicUrl = e.PUBLIC_URL ?? `http://${e.HOST.includes(':') ? `[${e.HOST}]` : e.HOST}:${e.PORT}`;
+  const secretKey = e.XGATE_SECRET_KEY
+    ? (decodeKey(e.XGATE_SECRET_KEY) as Buffer)
+    : loadOrCreateKeyFile(join(dataDir, 'secret.key'), warnings);
+  const sandbox = e.X_CLIENT_ID === undefined;
+
+  return Object.freeze({
+    host: e.HOST,
+    port: e.PORT,
+    publicUrl,
+    databaseUrl: e.DATABASE_URL ?? `sqlite:${join(dataDir, 'xgate.db')}`,
+    dataDir,
+    secretKey,
+    sandbox,
+    xClientId: e.X_CLIENT_ID ?? null,
+    xClientSecret: e.X_CLIENT_SECRET ?? null,
+    xApiUrl: e.X_API_URL,
+    xAuthorizeUrl: e.X_AUTHORIZE_URL,
+    xTier: e.X_TIER,
+    sandboxEmulatorPort: e.XGATE_SANDBOX_EMULATOR_PORT ?? (e.PORT === 0 ? 0 : e.PORT + 1),
+    logLevel: e.LOG_LEVEL,
+    sessionTtlHours: e.XGATE_SESSION_TTL_HOURS,
+    bodyLimitBytes: e.XGATE_BODY_LIMIT_BYTES,
+    maxThreadItems: e.XGATE_MAX_THREAD_ITEMS,
+    scheduleHorizonDays: e.XGATE_SCHEDULE_HORIZON_DAYS,
+    idempotencyTtlHours: e.XGATE_IDEMPOTENCY_TTL_HOURS,
+    maxImageBytes: e.XGATE_MAX_IMAGE_BYTES,
+    maxGifBytes: e.XGATE_MAX_GIF_BYTES,
+    maxVideoBytes: e.XGATE_MAX_VIDEO_BYTES,
+    warnings: Object.freeze(warnings),
+  });
+}
+
+function loadOrCreateKeyFile(path: string, warnings: string[]): Buffer {
+  if (existsSync(path)) {
+    const key = decodeKey(readFileSync(path, 'utf8'));
+    if (!key) {
+      throw new ConfigError([
+        { variable: 'XGATE_SECRET_KEY', message: `the key file ${path} does not hold 32 bytes of base64` },
+      ]);
+    }
+    return key;
+  }
+  mkdirSync(resolve(path, '..'), { recursive: true });
+  const key = randomBytes(32);
+  // 'wx' fails if another process created the file in the meantime: then use theirs.
+  try {
+    writeFileSync(path, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return loadOrCreateKeyFile(path, warnings);
+    throw error;
+  }
+  chmodSync(path, 0o600);
+  warnings.push(
+    `XGATE_SECRET_KEY is not set: generated a new key into ${path}. Back it up; without it sealed tokens and sessions are lost.`,
+  );
+  return key;
+}

@@ -1,0 +1,85 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import SQLite from 'better-sqlite3';
+import {
+  Kysely,
+  type Migration,
+  type MigrationResult,
+  Migrator,
+  PostgresDialect,
+  SqliteDialect,
+  sql,
+} from 'kysely';
+import pg from 'pg';
+import { migrations } from './migrations/index.ts';
+import type { Database } from './schema.ts';
+
+export type { Database } from './schema.ts';
+
+export type DialectName = 'sqlite' | 'postgres';
+
+/** An open database: the Kysely instance, which dialect it speaks, and how to close it. */
+export interface DatabaseHandle {
+  db: Kysely<Database>;
+  dialect: DialectName;
+  destroy(): Promise<void>;
+}
+
+/** PostgreSQL type OID of `int8`/`bigint`: epoch-ms columns and `count(*)` come back as numbers, not strings. */
+const PG_INT8_OID = 20;
+
+/**
+ * Opens `sqlite:PATH` (creating the directory; WAL, foreign keys on, busy timeout) or `postgres://…`
+ * (a pg Pool). Does not migrate: call {@link migrateToLatest}.
+ */
+export async function createDatabase(url: string): Promise<DatabaseHandle> {
+  if (url.startsWith('sqlite:')) {
+    const path = url.slice('sqlite:'.length);
+    if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
+    const sqlite = new SQLite(path);
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('foreign_keys = ON');
+    sqlite.pragma('busy_timeout = 5000');
+    sqlite.pragma('synchronous = NORMAL');
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    return { db, dialect: 'sqlite', destroy: () => db.destroy() };
+  }
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: 10,
+      types: {
+        getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+          oid === PG_INT8_OID && format !== 'binary'
+            ? (value: string) => Number(value)
+            : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+      },
+    });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    // Fail fast on a wrong URL rather than on the first request.
+    await sql`select 1`.execute(db);
+    return { db, dialect: 'postgres', destroy: () => db.destroy() };
+  }
+  throw new Error(`Unsupported DATABASE_URL ${JSON.stringify(url)}: use sqlite:PATH or postgres://…`);
+}
+
+function migrator(db: Kysely<Database>): Migrator {
+  return new Migrator({
+    // biome-ignore lint/suspicious/noExplicitAny: migrations run against the untyped schema of their own time
+    db: db as Kysely<any>,
+    provider: { getMigrations: async (): Promise<Record<string, Migration>> => migrations },
+  });
+}
+
+/** Applies every pending migration (in name order); throws if one fails. Safe to run from several processes. */
+export async function migrateToLatest(db: Kysely<Database>): Promise<MigrationResult[]> {
+  const { error, results } = await migrator(db).migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  return results ?? [];
+}
+
+/** Names of the known migrations that are not applied yet (empty = up to date). */
+export async function pendingMigrations(db: Kysely<Database>): Promise<string[]> {
+  const all = await migrator(db).getMigrations();
+  return all.filter((m) => m.executedAt === undefined).map((m) => m.name);
+}

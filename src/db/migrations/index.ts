@@ -1,0 +1,17 @@
+import type { Migration } from 'kysely';
+import * as m0001 from './0001_users.ts';
+import * as m0002 from './0002_accounts.ts';
+import * as m0003 from './0003_posts.ts';
+import * as m0004 from './0004_idempotency.ts';
+
+/**
+ * Every migration, by name (applied in name order). One file per domain; add a new file and a line here
+ * to change the schema after a release. Times are `bigint` epoch ms: on SQLite the declared type `bigint`
+ * has integer affinity, so the same DDL serves both dialects.
+ */
+export const migrations: Record<string, Migration> = {
+  '0001_users': m0001,
+  '0002_accounts': m0002,
+  '0003_posts': m0003,
+  '0004_idempotency': m0004,
+};

@@ -1,0 +1,29 @@
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { Clock } from './clock.ts';
+import type { Config } from './config/index.ts';
+import type { Database, DialectName } from './db/index.ts';
+import type { AccountDirectory } from './users/account-directory.ts';
+import type { Sessions } from './users/sessions.ts';
+
+/**
+ * Everything a route module or worker loop may use, built once in `src/server.ts` (`buildDeps`).
+ * To add a shared service (the X client, the token vault, media storage…): add a field here and build it
+ * in `buildDeps`. Services used by one module only can be built inside that module from these.
+ */
+export interface AppDeps {
+  /** The effective config: sandbox mode and tests have already pointed `xApiUrl`/`xAuthorizeUrl` at an emulator. */
+  config: Config;
+  db: Kysely<Database>;
+  dialect: DialectName;
+  clock: Clock;
+  /** pino; redacts authorization headers, cookies, tokens, secrets and codes. */
+  log: Logger;
+  /** The app's own prom-client registry (no global default registry): register counters/histograms here. */
+  metrics: Registry;
+  /** Session cookie and short-lived sealed cookies (OAuth state). */
+  sessions: Sessions;
+  /** The signed-in user's X accounts, as `GET /api/v1/me` shows them. */
+  accounts: AccountDirectory;
+}

@@ -1,0 +1,94 @@
+import cookie from '@fastify/cookie';
+import helmet from '@fastify/helmet';
+import swagger from '@fastify/swagger';
+import Fastify from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { Counter, Histogram } from 'prom-client';
+import type { AppDeps } from '../deps.ts';
+import { installAuthentication } from './auth.ts';
+import { renderDocsPage } from './docs.ts';
+import { installErrorHandling } from './error-handler.ts';
+import { healthRoutes } from './health.routes.ts';
+import type { RouteModule, ZodFastify } from './types.ts';
+
+/**
+ * Builds the Fastify app (not listening): zod validation and serialization, OpenAPI at `/openapi.json`
+ * and `/docs`, cookies, security headers, authentication + CSRF, the error handler, health and metrics
+ * routes, then every route module in order (see `src/modules.ts`).
+ */
+export async function buildHttpApp(deps: AppDeps, routeModules: readonly RouteModule[]): Promise<ZodFastify> {
+  const app = Fastify({
+    loggerInstance: deps.log,
+    bodyLimit: deps.config.bodyLimitBytes,
+    // Behind a load balancer the client address comes from X-Forwarded-For; harmless when direct.
+    trustProxy: true,
+  }).withTypeProvider() as unknown as ZodFastify;
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installErrorHandling(app);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'xgate',
+        version: '1',
+        description:
+          'Connect X accounts and publish posts, now or scheduled. Authenticate with the session cookie ' +
+          '(state-changing requests also send `X-XGate-CSRF: 1`) or `Authorization: Bearer <api key>`. ' +
+          'Errors are `{"error":{"code","message","details"?}}`.',
+      },
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'http', scheme: 'bearer', description: 'An API key (`xg_…`).' },
+          session: { type: 'apiKey', in: 'cookie', name: 'xgate_session' },
+        },
+      },
+      security: [{ apiKey: [] }, { session: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(cookie);
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: { 'img-src': ["'self'", 'data:', 'https://pbs.twimg.com', 'https://abs.twimg.com'] },
+    },
+  });
+
+  installHttpMetrics(app, deps);
+  installAuthentication(app, deps);
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/docs', { schema: { hide: true } }, async (_request, reply) =>
+    reply
+      .type('text/html; charset=utf-8')
+      .send(renderDocsPage(app.swagger() as Parameters<typeof renderDocsPage>[0])),
+  );
+
+  await healthRoutes(app, deps);
+  for (const routes of routeModules) await routes(app, deps);
+  return app;
+}
+
+function installHttpMetrics(app: ZodFastify, deps: AppDeps): void {
+  const requests = new Counter({
+    name: 'xgate_http_requests_total',
+    help: 'HTTP requests answered, by route pattern and status.',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [deps.metrics],
+  });
+  const duration = new Histogram({
+    name: 'xgate_http_request_duration_seconds',
+    help: 'Time to answer an HTTP request.',
+    labelNames: ['method', 'route'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 60],
+    registers: [deps.metrics],
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    // The pattern, not the raw URL, keeps label cardinality bounded.
+    const route = request.routeOptions.url ?? 'unknown';
+    requests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+  });
+}

@@ -1,0 +1,121 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
+import { AppError, type ErrorBody } from './errors.ts';
+
+/** One invalid field, as listed in `details` of a 400 `invalid_request`. */
+export interface FieldProblem {
+  /** `body`, `querystring`, `params` or `headers`. */
+  in: string;
+  /** Dotted path inside it, e.g. `items.0.text`; empty for the whole part. */
+  field: string;
+  message: string;
+}
+
+/** Fastify's own client errors, mapped to stable codes. */
+const FASTIFY_CODES: Record<string, { status: number; code: string; message: string }> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: {
+    status: 413,
+    code: 'payload_too_large',
+    message: 'The request body is larger than allowed.',
+  },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
+    status: 415,
+    code: 'unsupported_media_type',
+    message: 'This content type is not accepted here; send application/json.',
+  },
+  FST_ERR_CTP_INVALID_JSON_BODY: {
+    status: 400,
+    code: 'invalid_json',
+    message: 'The request body is not valid JSON.',
+  },
+  FST_ERR_CTP_EMPTY_JSON_BODY: {
+    status: 400,
+    code: 'invalid_json',
+    message: 'The request body is empty but its content type says JSON.',
+  },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
+    status: 400,
+    code: 'invalid_request',
+    message: 'The Content-Length header does not match the body.',
+  },
+  FST_ERR_BAD_URL: { status: 400, code: 'invalid_request', message: 'The URL is malformed.' },
+  FST_REQ_FILE_TOO_LARGE: {
+    status: 413,
+    code: 'payload_too_large',
+    message: 'The uploaded file is too large.',
+  },
+  FST_INVALID_MULTIPART_CONTENT_TYPE: {
+    status: 415,
+    code: 'unsupported_media_type',
+    message: 'Send the upload as multipart/form-data.',
+  },
+};
+
+function send(reply: FastifyReply, status: number, body: ErrorBody): FastifyReply {
+  return reply.status(status).type('application/json; charset=utf-8').send(body);
+}
+
+function fieldProblems(error: FastifyError): FieldProblem[] {
+  const where = error.validationContext ?? 'body';
+  return (error.validation ?? []).map((v) => ({
+    in: where,
+    field: v.instancePath.replace(/^\//, '').replaceAll('/', '.'),
+    message: v.message ?? 'is invalid',
+  }));
+}
+
+function describe(problems: FieldProblem[]): string {
+  const first = problems[0];
+  if (!first) return 'The request is invalid.';
+  const name = first.field === '' ? `The ${first.in}` : `The field "${first.field}" in the ${first.in}`;
+  const more =
+    problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : '';
+  return `${name} is invalid: ${first.message}${more}.`;
+}
+
+/**
+ * Installs the one error handler and the not-found handler. Every error answer is
+ * `{"error":{"code","message","details"?}}`; unexpected errors are logged and answer 500 `internal_error`
+ * without leaking their message.
+ */
+export function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    if (error instanceof AppError) {
+      if (error.status >= 500) request.log.error({ err: error }, 'request failed');
+      const body: ErrorBody = { error: { code: error.code, message: error.message } };
+      if (error.details !== undefined) body.error.details = error.details;
+      return send(reply, error.status, body);
+    }
+    if (hasZodFastifySchemaValidationErrors(error) || error.validation) {
+      const problems = fieldProblems(error);
+      return send(reply, 400, {
+        error: { code: 'invalid_request', message: describe(problems), details: problems },
+      });
+    }
+    if (isResponseSerializationError(error)) {
+      request.log.error({ err: error }, 'response does not match its schema');
+      return send(reply, 500, {
+        error: { code: 'internal_error', message: 'Something went wrong on our side.' },
+      });
+    }
+    const known = error.code ? FASTIFY_CODES[error.code] : undefined;
+    if (known) return send(reply, known.status, { error: { code: known.code, message: known.message } });
+    const status = error.statusCode ?? 500;
+    if (status >= 400 && status < 500) {
+      return send(reply, status, { error: { code: 'invalid_request', message: error.message } });
+    }
+    request.log.error({ err: error }, 'unexpected error');
+    return send(reply, 500, {
+      error: { code: 'internal_error', message: 'Something went wrong on our side.' },
+    });
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    send(reply, 404, {
+      error: {
+        code: 'route_not_found',
+        message: `There is no route ${request.method} ${request.url.split('?')[0]}.`,
+      },
+    }),
+  );
+}

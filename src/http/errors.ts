@@ -1,0 +1,100 @@
+/**
+ * Errors the HTTP layer knows how to answer. Throw an {@link AppError} (or a subclass) from anywhere;
+ * the error handler in `error-handler.ts` turns it into
+ * `{"error":{"code","message","details"?}}` with `status`. Tests branch on `code`, never on `message`.
+ */
+export class AppError extends Error {
+  /** Stable snake_case identifier, part of the API contract. */
+  readonly code: string;
+  /** HTTP status to answer with. */
+  readonly status: number;
+  /** Optional machine-readable detail (field errors, the next free slot, …), sent as `details`. */
+  readonly details?: unknown;
+
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    options?: { details?: unknown; cause?: unknown },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.status = status;
+    this.code = code;
+    if (options?.details !== undefined) this.details = options.details;
+  }
+}
+
+/** 400: the request is malformed or breaks a rule. `details` usually names the fields. */
+export class ValidationError extends AppError {
+  constructor(message: string, details?: unknown, code = 'invalid_request') {
+    super(400, code, message, { details });
+  }
+}
+
+/** 401: no valid session cookie or API key. */
+export class UnauthorizedError extends AppError {
+  constructor(
+    message = 'Sign in or send a valid API key in the Authorization header.',
+    code = 'unauthorized',
+  ) {
+    super(401, code, message);
+  }
+}
+
+/**
+ * 403: authenticated but not allowed (e.g. a missing CSRF header). Never use it for another user's object:
+ * that is a 404 ({@link NotFoundError}), so ids of other users' objects are not revealed.
+ */
+export class ForbiddenError extends AppError {
+  constructor(message: string, code = 'forbidden') {
+    super(403, code, message);
+  }
+}
+
+/** 404: the object does not exist, or belongs to another user (the same answer on purpose). */
+export class NotFoundError extends AppError {
+  constructor(what = 'object', code = 'not_found') {
+    super(404, code, `The ${what} was not found.`);
+  }
+}
+
+/** 409: the request conflicts with the object's current state. */
+export class ConflictError extends AppError {
+  constructor(message: string, code = 'conflict', details?: unknown) {
+    super(409, code, message, { details });
+  }
+}
+
+/** 413: the body or upload is bigger than allowed. */
+export class PayloadTooLargeError extends AppError {
+  constructor(message: string, code = 'payload_too_large') {
+    super(413, code, message);
+  }
+}
+
+/** 415: the content type is not accepted. */
+export class UnsupportedMediaTypeError extends AppError {
+  constructor(message: string, code = 'unsupported_media_type') {
+    super(415, code, message);
+  }
+}
+
+/** 422: well-formed but cannot be processed as asked (e.g. an Idempotency-Key reused for another request). */
+export class UnprocessableError extends AppError {
+  constructor(message: string, code: string, details?: unknown) {
+    super(422, code, message, { details });
+  }
+}
+
+/** 503: a dependency is down; retrying later may work. */
+export class ServiceUnavailableError extends AppError {
+  constructor(message: string, code = 'service_unavailable') {
+    super(503, code, message);
+  }
+}
+
+/** The JSON body of every error answer. */
+export interface ErrorBody {
+  error: { code: string; message: string; details?: unknown };
+}

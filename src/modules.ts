@@ -1,0 +1,13 @@
+import type { RouteModule } from './http/types.ts';
+import { usersRoutes } from './users/users.routes.ts';
+import type { WorkerLoopFactory } from './worker.ts';
+
+/**
+ * Route modules, registered in this order on the one Fastify app (after the error handler, authentication,
+ * OpenAPI, `/healthz`, `/readyz` and `/metrics`). Add yours here: `import { postsRoutes } from './posts/index.ts'`.
+ * A module that installs app-wide hooks (e.g. Idempotency-Key handling) goes first.
+ */
+export const routeModules: readonly RouteModule[] = [usersRoutes];
+
+/** Background loops run by `xgate worker` and `xgate serve` (unless `--no-worker`). Add yours here. */
+export const workerLoops: readonly WorkerLoopFactory[] = [];

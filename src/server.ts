@@ -1,0 +1,116 @@
+import type { Logger } from 'pino';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { type Clock, systemClock } from './clock.ts';
+import type { Config } from './config/index.ts';
+import { createDatabase, type DatabaseHandle, migrateToLatest } from './db/index.ts';
+import type { AppDeps } from './deps.ts';
+import { buildHttpApp } from './http/app.ts';
+import type { RouteModule, ZodFastify } from './http/types.ts';
+import { createLogger } from './logger.ts';
+import { routeModules as defaultRouteModules, workerLoops as defaultWorkerLoops } from './modules.ts';
+import { tableAccountDirectory } from './users/account-directory.ts';
+import { createCookieSealer, createSessions } from './users/sessions.ts';
+import { createWorker, type Worker, type WorkerLoopFactory } from './worker.ts';
+
+/** What tests and the CLI may replace when composing the app. */
+export interface AppOverrides {
+  /** Time source (tests: a controllable clock). */
+  clock?: Clock;
+  /** Point the X client somewhere else (tests: an emulator on 127.0.0.1). */
+  xApiUrl?: string;
+  xAuthorizeUrl?: string;
+  /** Serve HTTP (default true). */
+  http?: boolean;
+  /** Run the background worker loops (default true). */
+  worker?: boolean;
+  log?: Logger;
+  routeModules?: readonly RouteModule[];
+  workerLoops?: readonly WorkerLoopFactory[];
+}
+
+/** A composed xgate process: HTTP and/or worker over one database. */
+export interface App {
+  deps: AppDeps;
+  /** The Fastify app (null when HTTP is off); `inject()` works without `start()`. */
+  http: ZodFastify | null;
+  /** Listens on HOST:PORT (when HTTP is on) and starts the worker; `url` is where it listens. */
+  start(): Promise<{ url?: string }>;
+  /** Graceful stop: no new requests or claims, in-flight ones finish, then the database closes. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Builds the shared dependencies; add shared services here (and their type in `src/deps.ts`). */
+function buildDeps(config: Config, handle: DatabaseHandle, clock: Clock, log: Logger): AppDeps {
+  const metrics = new Registry();
+  collectDefaultMetrics({ register: metrics, prefix: 'xgate_' });
+  const sessions = createSessions({
+    sealer: createCookieSealer(config.secretKey),
+    clock,
+    ttlSeconds: config.sessionTtlHours * 3600,
+    secure: config.publicUrl.startsWith('https://'),
+  });
+  return {
+    config,
+    db: handle.db,
+    dialect: handle.dialect,
+    clock,
+    log,
+    metrics,
+    sessions,
+    accounts: tableAccountDirectory(handle.db),
+  };
+}
+
+/**
+ * The composition root: opens and migrates the database, builds the dependencies, the HTTP app and the
+ * worker. Nothing listens or runs until `start()`.
+ */
+export async function createApp(baseConfig: Config, overrides: AppOverrides = {}): Promise<App> {
+  const config: Config = Object.freeze({
+    ...baseConfig,
+    xApiUrl: overrides.xApiUrl?.replace(/\/+$/, '') ?? baseConfig.xApiUrl,
+    xAuthorizeUrl: overrides.xAuthorizeUrl ?? baseConfig.xAuthorizeUrl,
+  });
+  const log = overrides.log ?? createLogger(config.logLevel);
+  const clock = overrides.clock ?? systemClock;
+  const handle = await createDatabase(config.databaseUrl);
+  try {
+    await migrateToLatest(handle.db);
+  } catch (error) {
+    await handle.destroy();
+    throw error;
+  }
+  const deps = buildDeps(config, handle, clock, log);
+  const http =
+    overrides.http === false ? null : await buildHttpApp(deps, overrides.routeModules ?? defaultRouteModules);
+  const worker: Worker | null =
+    overrides.worker === false
+      ? null
+      : createWorker(
+          (overrides.workerLoops ?? defaultWorkerLoops).map((make) => make(deps)),
+          log,
+        );
+
+  let stopping: Promise<void> | null = null;
+  return {
+    deps,
+    http,
+    async start() {
+      let url: string | undefined;
+      if (http) {
+        const address = await http.listen({ host: config.host, port: config.port });
+        url = address.replace('://[::1]', '://localhost');
+      }
+      worker?.start();
+      return url === undefined ? {} : { url };
+    },
+    stop() {
+      stopping ??= (async () => {
+        // HTTP first (close stops accepting and waits for in-flight requests), the worker meanwhile.
+        await Promise.all([http?.close(), worker?.stop()]);
+        await handle.destroy();
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,111 @@
+import { z } from 'zod';
+import { requireUser } from '../http/auth.ts';
+import { NotFoundError } from '../http/errors.ts';
+import type { RouteModule } from '../http/types.ts';
+import { accountSummarySchema } from './account-directory.ts';
+import { createApiKey, listApiKeys, revokeApiKey } from './api-keys.repository.ts';
+
+const apiKeySchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  prefix: z.string().describe('The first characters of the key, to tell keys apart.'),
+  createdAt: z.number().describe('Epoch milliseconds.'),
+  lastUsedAt: z.number().nullable().describe('Epoch milliseconds, to the minute; null if never used.'),
+});
+
+const createApiKeyBody = z.strictObject({
+  name: z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(100, 'must be at most 100 characters')
+    .describe('What the key is for, e.g. "deploy script".'),
+});
+
+/** `POST /auth/logout`, `GET /api/v1/me`, and API keys: `POST|GET /api/v1/api-keys`, `DELETE /api/v1/api-keys/:id`. */
+export const usersRoutes: RouteModule = (app, deps) => {
+  app.post(
+    '/auth/logout',
+    {
+      config: { auth: 'optional' },
+      schema: { tags: ['session'], summary: 'Ends the browser session.', response: { 204: z.null() } },
+    },
+    async (_request, reply) => {
+      deps.sessions.end(reply);
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.get(
+    '/api/v1/me',
+    {
+      schema: {
+        tags: ['session'],
+        summary: 'The signed-in user and their X accounts.',
+        response: { 200: z.object({ id: z.string(), accounts: z.array(accountSummarySchema) }) },
+      },
+    },
+    async (request) => {
+      const user = requireUser(request);
+      return { id: user.id, accounts: await deps.accounts.listForUser(user.id) };
+    },
+  );
+
+  app.post(
+    '/api/v1/api-keys',
+    {
+      schema: {
+        tags: ['api keys'],
+        summary: 'Creates an API key. The key is in this answer only; xgate keeps just its hash.',
+        body: createApiKeyBody,
+        response: {
+          201: apiKeySchema.extend({
+            key: z.string().describe('The secret: `Authorization: Bearer <key>`.'),
+          }),
+        },
+      },
+    },
+    async (request, reply) => {
+      const user = requireUser(request);
+      const { apiKey, key } = await createApiKey(deps.db, {
+        userId: user.id,
+        name: request.body.name,
+        now: deps.clock.now(),
+      });
+      return reply.status(201).send({ ...apiKey, key });
+    },
+  );
+
+  app.get(
+    '/api/v1/api-keys',
+    {
+      schema: {
+        tags: ['api keys'],
+        summary: "The signed-in user's active API keys (never the secrets).",
+        response: { 200: z.array(apiKeySchema) },
+      },
+    },
+    async (request) => listApiKeys(deps.db, requireUser(request).id),
+  );
+
+  app.delete(
+    '/api/v1/api-keys/:id',
+    {
+      schema: {
+        tags: ['api keys'],
+        summary: 'Revokes an API key: requests with it answer 401 from now on.',
+        params: z.object({ id: z.string().min(1).max(100) }),
+        response: { 204: z.null() },
+      },
+    },
+    async (request, reply) => {
+      const revoked = await revokeApiKey(deps.db, {
+        userId: requireUser(request).id,
+        id: request.params.id,
+        now: deps.clock.now(),
+      });
+      if (!revoked) throw new NotFoundError('API key', 'api_key_not_found');
+      return reply.status(204).send(null);
+    },
+  );
+};
