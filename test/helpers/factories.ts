@@ -1,0 +1,42 @@
+import type { AppDeps } from '../../src/deps.ts';
+import { createApiKey } from '../../src/users/api-keys.repository.ts';
+import { createCookieSealer, SESSION_COOKIE } from '../../src/users/sessions.ts';
+import { createUser, type User } from '../../src/users/users.repository.ts';
+
+/** A new user row (no X account). */
+export function makeUser(deps: Pick<AppDeps, 'db' | 'clock'>): Promise<User> {
+  return createUser(deps.db, deps.clock.now());
+}
+
+/** A new API key for `userId`; returns the secret too. */
+export async function makeApiKey(
+  deps: Pick<AppDeps, 'db' | 'clock'>,
+  userId: string,
+  name = 'test key',
+): Promise<{ id: string; key: string }> {
+  const { apiKey, key } = await createApiKey(deps.db, { userId, name, now: deps.clock.now() });
+  return { id: apiKey.id, key };
+}
+
+/** The value of a valid session cookie for `userId` (what signing in with X would set). */
+export function makeSessionCookie(
+  deps: Pick<AppDeps, 'config' | 'clock'>,
+  userId: string,
+  ttlSeconds = 3600,
+): string {
+  return createCookieSealer(deps.config.secretKey).seal(
+    SESSION_COOKIE,
+    { uid: userId },
+    deps.clock.now() + ttlSeconds * 1000,
+  );
+}
+
+/** A user with a session: `{ user, cookie }` — put it in a client with `client.setCookie(SESSION_COOKIE, cookie)`. */
+export async function makeSignedInUser(
+  deps: Pick<AppDeps, 'db' | 'clock' | 'config'>,
+): Promise<{ user: User; cookie: string }> {
+  const user = await makeUser(deps);
+  return { user, cookie: makeSessionCookie(deps, user.id) };
+}
+
+export { SESSION_COOKIE };

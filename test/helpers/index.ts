@@ -1,0 +1,18 @@
+// The emulator helper lives in ./emulator.ts (import it directly), so tests that do not need it do not load it.
+export { createTestClock, type TestClock } from './clock.ts';
+export {
+  createPostgresDatabase,
+  type DialectContext,
+  describeEachDialect,
+  makeTempDir,
+  TEST_PG_ADMIN_URL,
+  type TestDialect,
+} from './dialects.ts';
+export { makeApiKey, makeSessionCookie, makeSignedInUser, makeUser, SESSION_COOKIE } from './factories.ts';
+export {
+  createHttpClient,
+  type RequestOptions,
+  type TestHttpClient,
+  type TestResponse,
+} from './http-client.ts';
+export { freePort, startTestService, TEST_X_CLIENT_ID, type TestService } from './service.ts';
