@@ -6,7 +6,8 @@
 
 export type AccountStatus = 'active' | 'needs_reconnect' | 'disconnected';
 export type PostStatus = 'scheduled' | 'publishing' | 'published' | 'failed' | 'needs_review' | 'canceled';
-export type PostItemStatus = 'pending' | 'sending' | 'published' | 'failed' | 'unknown';
+/** `deleted`: the item's tweet was published, then deleted from X at the user's request (the post is `canceled`). */
+export type PostItemStatus = 'pending' | 'sending' | 'published' | 'failed' | 'unknown' | 'deleted';
 export type MediaType = 'image' | 'gif' | 'video';
 
 export interface UsersTable {
@@ -115,10 +116,19 @@ export interface RateLimitsTable {
 
 export interface IdempotencyKeysTable {
   user_id: string;
+  /** The `Idempotency-Key` header as sent (1–255 printable ASCII characters). */
   key: string;
+  /** sha256 hex of method, path and body (see src/idempotency/idempotency.fingerprint.ts). */
   fingerprint: string;
   status: 'in_progress' | 'done';
+  /** The resource the first request created (e.g. a post id), written in its create transaction. */
+  resource_id: string | null;
+  /** Which request holds the key while `in_progress`; it keeps `lease_until` in the future while it runs. */
+  lease_owner: string | null;
+  lease_until: number;
   response_status: number | null;
+  response_content_type: string | null;
+  /** The first final answer's body, exactly as sent. */
   response_body: string | null;
   created_at: number;
   expires_at: number;
