@@ -1,0 +1,86 @@
+import type { FastifyReply } from 'fastify';
+import { sendProblem, tooManyRequestsProblem } from './problems.ts';
+import type { EmulatorState, RateWindow } from './state.ts';
+import {
+  type EndpointLimits,
+  FIFTEEN_MINUTES_MS,
+  ONE_DAY_MS,
+  type RateLimitedEndpoint,
+  TIER_PROFILES,
+} from './tiers.ts';
+
+/** What the `unlimited` tier reports in its headers: a budget no test or benchmark reaches. */
+const UNLIMITED_REPORTED = 1_000_000_000;
+
+/** Endpoints for which X sends the `x-user-limit-24hour-*` and `x-app-limit-24hour-*` headers. */
+const SENDS_24H_HEADERS: ReadonlySet<RateLimitedEndpoint> = new Set(['POST /2/tweets']);
+
+interface Counted {
+  limit: number;
+  window: RateWindow;
+}
+
+function windowFor(
+  state: EmulatorState,
+  key: string,
+  durationMs: number,
+  now: number,
+  limit: number | undefined,
+): Counted | null {
+  if (limit === undefined) return null;
+  let window = state.rateWindows.get(key);
+  if (window === undefined || window.resetAt <= now) {
+    window = { used: 0, resetAt: now + durationMs };
+    state.rateWindows.set(key, window);
+  }
+  return { limit, window };
+}
+
+function setHeaders(reply: FastifyReply, prefix: string, counted: Counted | null, fallbackResetMs: number) {
+  const limit = counted?.limit ?? UNLIMITED_REPORTED;
+  const remaining = counted === null ? UNLIMITED_REPORTED : Math.max(0, counted.limit - counted.window.used);
+  const reset = Math.ceil((counted?.window.resetAt ?? fallbackResetMs) / 1000);
+  reply.header(`${prefix}-limit`, limit);
+  reply.header(`${prefix}-remaining`, remaining);
+  reply.header(`${prefix}-reset`, reset);
+}
+
+/**
+ * Counts one request of `userId` through app `clientId` against the current tier's windows of
+ * `endpoint`, sets X's rate-limit headers and, when any window is exhausted, answers 429 (counting
+ * nothing) and returns false.
+ *
+ * `x-rate-limit-*` describe the endpoint's 15-minute window (user, else app), or its 24-hour user window
+ * when the tier has only that (e.g. Free `GET /2/users/me`). Windows are fixed: opened by the first
+ * request, reset `15 min`/`24 h` later, as X's reset headers behave.
+ */
+export function takeRateLimit(
+  state: EmulatorState,
+  now: number,
+  reply: FastifyReply,
+  endpoint: RateLimitedEndpoint,
+  userId: string,
+  clientId: string,
+): boolean {
+  const limits: EndpointLimits = TIER_PROFILES[state.tier][endpoint];
+  const user15m = windowFor(state, `user:${userId}|${endpoint}|15m`, FIFTEEN_MINUTES_MS, now, limits.user15m);
+  const app15m = windowFor(state, `app:${clientId}|${endpoint}|15m`, FIFTEEN_MINUTES_MS, now, limits.app15m);
+  const user24h = windowFor(state, `user:${userId}|${endpoint}|24h`, ONE_DAY_MS, now, limits.user24h);
+  const app24h = windowFor(state, `app:${clientId}|${endpoint}|24h`, ONE_DAY_MS, now, limits.app24h);
+  const counted = [user15m, app15m, user24h, app24h];
+
+  const allowed = counted.every((c) => c === null || c.window.used < c.limit);
+  if (allowed) {
+    for (const c of counted) if (c !== null) c.window.used += 1;
+  }
+
+  const primary = user15m ?? app15m ?? user24h ?? app24h;
+  const primaryFallbackReset = now + FIFTEEN_MINUTES_MS;
+  setHeaders(reply, 'x-rate-limit', primary, primaryFallbackReset);
+  if (SENDS_24H_HEADERS.has(endpoint)) {
+    setHeaders(reply, 'x-user-limit-24hour', user24h, now + ONE_DAY_MS);
+    setHeaders(reply, 'x-app-limit-24hour', app24h, now + ONE_DAY_MS);
+  }
+  if (!allowed) sendProblem(reply, tooManyRequestsProblem());
+  return allowed;
+}
