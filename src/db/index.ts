@@ -71,11 +71,18 @@ function migrator(db: Kysely<Database>): Migrator {
   });
 }
 
-/** Applies every pending migration (in name order); throws if one fails. Safe to run from several processes. */
+/**
+ * Applies every pending migration (in name order); throws if one fails. Safe to run from several processes
+ * at once: PostgreSQL serialises them with Kysely's advisory lock; SQLite has no such lock, so a run that lost
+ * the race (its transaction rolled back) checks whether the winner applied everything, and otherwise retries.
+ */
 export async function migrateToLatest(db: Kysely<Database>): Promise<MigrationResult[]> {
-  const { error, results } = await migrator(db).migrateToLatest();
-  if (error) throw error instanceof Error ? error : new Error(String(error));
-  return results ?? [];
+  for (let attempt = 1; ; attempt++) {
+    const { error, results } = await migrator(db).migrateToLatest();
+    if (!error) return results ?? [];
+    if ((await pendingMigrations(db)).length === 0) return [];
+    if (attempt >= 5) throw error instanceof Error ? error : new Error(String(error));
+  }
 }
 
 /** Names of the known migrations that are not applied yet (empty = up to date). */

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
+import { hasZodFastifySchemaValidationErrors, ResponseSerializationError } from 'fastify-type-provider-zod';
 import { AppError, type ErrorBody } from './errors.ts';
 
 /** One invalid field, as listed in `details` of a 400 `invalid_request`. */
@@ -92,7 +92,7 @@ export function installErrorHandling(app: FastifyInstance): void {
         error: { code: 'invalid_request', message: describe(problems), details: problems },
       });
     }
-    if (isResponseSerializationError(error)) {
+    if (error instanceof ResponseSerializationError) {
       request.log.error({ err: error }, 'response does not match its schema');
       return send(reply, 500, {
         error: { code: 'internal_error', message: 'Something went wrong on our side.' },

@@ -11,7 +11,7 @@ export interface RequestOptions {
   /** Sent as JSON with `content-type: application/json`. */
   json?: unknown;
   /** Raw body (string, FormData…); set `content-type` in `headers` yourself for strings. */
-  body?: BodyInit;
+  body?: RequestInit['body'];
   headers?: Record<string, string>;
   /** Send `X-XGate-CSRF: 1` (default: the client's setting). */
   csrf?: boolean;

@@ -1,0 +1,113 @@
+import { Migrator } from 'kysely';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createDatabase, type DatabaseHandle, migrateToLatest, pendingMigrations } from '../src/db/index.ts';
+import { migrations } from '../src/db/migrations/index.ts';
+import {
+  createHttpClient,
+  describeEachDialect,
+  startTestService,
+  type TestService,
+} from './helpers/index.ts';
+
+describeEachDialect('migrations', (ctx) => {
+  let handle: DatabaseHandle;
+  beforeAll(async () => {
+    handle = await createDatabase(ctx.databaseUrl);
+  });
+  afterAll(() => handle?.destroy());
+
+  it('apply every migration on an empty database, concurrently from two connections', async () => {
+    expect(await pendingMigrations(handle.db)).toEqual(Object.keys(migrations));
+    const other = await createDatabase(ctx.databaseUrl);
+    try {
+      await Promise.all([migrateToLatest(handle.db), migrateToLatest(other.db)]);
+    } finally {
+      await other.destroy();
+    }
+    expect(await pendingMigrations(handle.db)).toEqual([]);
+    expect(await migrateToLatest(handle.db)).toEqual([]);
+    const tables = (await handle.db.introspection.getTables()).map((t) => t.name);
+    expect(tables).toEqual(
+      expect.arrayContaining([
+        'users',
+        'api_keys',
+        'accounts',
+        'account_events',
+        'media',
+        'posts',
+        'post_items',
+        'rate_limits',
+        'idempotency_keys',
+      ]),
+    );
+  });
+
+  it('store epoch milliseconds and read them back as numbers', async () => {
+    const at = 1_795_000_000_123;
+    await handle.db
+      .insertInto('users')
+      .values({ id: `u-${ctx.dialect}`, created_at: at })
+      .execute();
+    const row = await handle.db
+      .selectFrom('users')
+      .selectAll()
+      .where('id', '=', `u-${ctx.dialect}`)
+      .executeTakeFirstOrThrow();
+    expect(row.created_at).toBe(at);
+    const { count } = await handle.db
+      .selectFrom('users')
+      .select((eb) => eb.fn.countAll<number>().as('count'))
+      .executeTakeFirstOrThrow();
+    expect(count).toBe(1);
+  });
+
+  it('enforce foreign keys', async () => {
+    await expect(
+      handle.db
+        .insertInto('api_keys')
+        .values({
+          id: 'k',
+          user_id: 'nobody',
+          name: 'n',
+          prefix: 'p',
+          hash: 'h',
+          created_at: 1,
+          last_used_at: null,
+          revoked_at: null,
+        })
+        .execute(),
+    ).rejects.toThrow();
+  });
+});
+
+describeEachDialect('/readyz', (ctx) => {
+  let service: TestService;
+  beforeAll(async () => {
+    service = await startTestService({ databaseUrl: ctx.databaseUrl, dataDir: ctx.dataDir });
+  });
+  afterAll(() => service?.stop());
+
+  it('is ready once migrated, and not while a migration is pending', async () => {
+    const client = createHttpClient(service.url);
+    expect(await client.get('/readyz')).toMatchObject({ status: 200, json: { status: 'ready' } });
+
+    const migrator = new Migrator({
+      // biome-ignore lint/suspicious/noExplicitAny: migrations are untyped
+      db: service.app.deps.db as any,
+      provider: { getMigrations: async () => migrations },
+    });
+    const down = await migrator.migrateDown();
+    expect(down.error).toBeUndefined();
+    const notReady = await client.get('/readyz');
+    expect(notReady.status).toBe(503);
+    expect(notReady.json).toEqual({
+      status: 'not_ready',
+      reason: 'migrations_pending',
+      pendingMigrations: [Object.keys(migrations).at(-1)],
+    });
+
+    await migrateToLatest(service.app.deps.db);
+    expect((await client.get('/readyz')).status).toBe(200);
+    expect((await client.get('/healthz')).status).toBe(200);
+  });
+});
