@@ -1,0 +1,331 @@
+import type { Kysely, Transaction, Updateable } from 'kysely';
+import type { Database, DialectName } from '../db/index.ts';
+import type { PostItemStatus, PostItemsTable, PostStatus, PostsTable } from '../db/schema.ts';
+
+/** One item of a claimed post, as the publisher needs it. */
+export interface ClaimedItem {
+  position: number;
+  text: string;
+  /** xgate media ids (the `media` table), uploaded to X at each attempt. */
+  mediaIds: string[];
+  status: PostItemStatus;
+  tweetId: string | null;
+  attemptStartedAt: number | null;
+}
+
+/** A post this worker holds a lease on, with its items (by position) and its account. */
+export interface ClaimedPost {
+  id: string;
+  userId: string;
+  accountId: string;
+  scheduledAt: number;
+  createdAt: number;
+  /** Claims so far, this one included. */
+  attempts: number;
+  /** What the post's status was before this claim (`scheduled`, or `publishing` when resuming). */
+  resumed: boolean;
+  account: { xUserId: string; username: string; status: string } | null;
+  items: ClaimedItem[];
+}
+
+/** How a post leaves this worker's hands without a final status: it is picked up again at `nextAttemptAt`. */
+export interface Release {
+  nextAttemptAt: number;
+  /** Why it is waiting (shown on the post while it waits), or null to clear a previous reason. */
+  errorCode: string | null;
+  errorMessage: string | null;
+  /** An item status change made by the same fenced write (e.g. an item back to `pending` after a 429). */
+  item?: { position: number; status: PostItemStatus; errorMessage?: string | null };
+}
+
+/** A final status for a post, written together with the item that decided it. */
+export interface Finish {
+  status: Extract<PostStatus, 'failed' | 'needs_review'>;
+  errorCode: string;
+  errorMessage: string;
+  item?: { position: number; status: PostItemStatus; errorMessage: string };
+}
+
+type Executor = Kysely<Database> | Transaction<Database>;
+
+/**
+ * Every database write of the dispatcher. After the claim, each write is *fenced*: it only happens while
+ * `posts.lease_owner` is still this worker and the post is still `publishing`, and returns false otherwise
+ * (the lease was lost to another worker, which now owns the post). A fenced write also renews the lease.
+ *
+ * On PostgreSQL a fenced write is one statement (a data-modifying CTE that updates and locks the post row
+ * first); on SQLite, which has a single writer, a transaction of two statements.
+ */
+export class DeliveryRepository {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: DialectName,
+    /** This worker's identity in `lease_owner`. */
+    readonly owner: string,
+    private readonly leaseMs: number,
+  ) {}
+
+  /**
+   * Claims up to `limit` due posts: `scheduled` ones whose `next_attempt_at` has come, and `publishing` ones
+   * whose lease expired (a worker died, or the post waits to resume). Skips accounts that already have a post
+   * being published under a live lease, so one account's posts go out one at a time and in order.
+   */
+  async claim(now: number, limit: number): Promise<ClaimedPost[]> {
+    if (limit <= 0) return [];
+    const pg = this.dialect === 'postgres';
+    const rows = await this.db
+      .updateTable('posts')
+      .set((eb) => ({
+        status: 'publishing',
+        lease_owner: this.owner,
+        lease_until: now + this.leaseMs,
+        attempts: eb('attempts', '+', 1),
+        updated_at: now,
+      }))
+      .where('id', 'in', (eb) => {
+        let due = eb
+          .selectFrom('posts as due')
+          .select('due.id')
+          .where((w) =>
+            w.or([
+              w.and([w('due.status', '=', 'scheduled'), w('due.next_attempt_at', '<=', now)]),
+              w.and([w('due.status', '=', 'publishing'), w('due.lease_until', '<', now)]),
+            ]),
+          )
+          .where('due.account_id', 'not in', (busy) =>
+            busy
+              .selectFrom('posts as busy')
+              .select('busy.account_id')
+              .where('busy.status', '=', 'publishing')
+              .where('busy.lease_until', '>=', now),
+          )
+          .orderBy('due.next_attempt_at')
+          .orderBy('due.created_at')
+          .limit(limit);
+        if (pg) due = due.forUpdate().skipLocked();
+        return due;
+      })
+      .returning(['id', 'user_id', 'account_id', 'scheduled_at', 'created_at', 'attempts', 'lease_owner'])
+      .execute();
+    if (rows.length === 0) return [];
+
+    const ids = rows.map((r) => r.id);
+    const accountIds = [...new Set(rows.map((r) => r.account_id))];
+    const [items, accounts] = await Promise.all([
+      this.db
+        .selectFrom('post_items')
+        .select(['post_id', 'position', 'text', 'media_ids', 'status', 'tweet_id', 'attempt_started_at'])
+        .where('post_id', 'in', ids)
+        .orderBy('post_id')
+        .orderBy('position')
+        .execute(),
+      this.db
+        .selectFrom('accounts')
+        .select(['id', 'x_user_id', 'username', 'status'])
+        .where('id', 'in', accountIds)
+        .execute(),
+    ]);
+    const itemsByPost = new Map<string, ClaimedItem[]>();
+    for (const item of items) {
+      const list = itemsByPost.get(item.post_id) ?? [];
+      list.push({
+        position: item.position,
+        text: item.text,
+        mediaIds: JSON.parse(item.media_ids) as string[],
+        status: item.status,
+        tweetId: item.tweet_id,
+        attemptStartedAt: item.attempt_started_at,
+      });
+      itemsByPost.set(item.post_id, list);
+    }
+    const accountById = new Map(accounts.map((a) => [a.id, a]));
+    return rows
+      .map((row): ClaimedPost => {
+        const account = accountById.get(row.account_id);
+        const postItems = itemsByPost.get(row.id) ?? [];
+        return {
+          id: row.id,
+          userId: row.user_id,
+          accountId: row.account_id,
+          scheduledAt: row.scheduled_at,
+          createdAt: row.created_at,
+          attempts: row.attempts,
+          resumed: postItems.some((i) => i.status !== 'pending'),
+          account: account
+            ? { xUserId: account.x_user_id, username: account.username, status: account.status }
+            : null,
+          items: postItems,
+        };
+      })
+      .sort((a, b) => a.scheduledAt - b.scheduledAt || a.createdAt - b.createdAt);
+  }
+
+  /** Extends the lease of every post this worker holds. Returns how many it still holds. */
+  async renewLeases(now: number): Promise<number> {
+    const result = await this.db
+      .updateTable('posts')
+      .set({ lease_until: now + this.leaseMs })
+      .where('lease_owner', '=', this.owner)
+      .where('status', '=', 'publishing')
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  /**
+   * Commits the attempt of one item before it is sent: `sending` with `attempt_started_at`.
+   * False when the lease is lost (then the item must not be sent).
+   */
+  beginSend(postId: string, position: number, now: number): Promise<boolean> {
+    return this.fenced(
+      postId,
+      now,
+      {},
+      {
+        position,
+        changes: { status: 'sending', attempt_started_at: now, error_message: null },
+      },
+    );
+  }
+
+  /**
+   * Records the tweet id of a published item. With `final`, the post becomes `published` in the same write.
+   * False when the lease is lost.
+   */
+  commitPublished(
+    postId: string,
+    position: number,
+    tweetId: string,
+    now: number,
+    final: boolean,
+  ): Promise<boolean> {
+    const item: ItemChange = {
+      position,
+      changes: { status: 'published', tweet_id: tweetId, error_message: null },
+    };
+    if (!final) return this.fenced(postId, now, {}, item);
+    return this.fenced(postId, now, publishedChanges(now), item, true);
+  }
+
+  /** Marks the post `published` (every item already was). */
+  finishPublished(postId: string, now: number): Promise<boolean> {
+    return this.fenced(postId, now, publishedChanges(now), undefined, true);
+  }
+
+  /** Sets one item's status without touching the post (e.g. `unknown` after an ambiguous answer). */
+  setItemStatus(
+    postId: string,
+    position: number,
+    status: PostItemStatus,
+    now: number,
+    errorMessage: string | null,
+  ): Promise<boolean> {
+    return this.fenced(postId, now, {}, { position, changes: { status, error_message: errorMessage } });
+  }
+
+  /**
+   * Gives the post back without a final status: `scheduled` when nothing of it reached X yet, otherwise it stays
+   * `publishing` with no owner and `lease_until = nextAttemptAt`, so that nobody edits a half-published thread
+   * and any worker resumes it at that time.
+   */
+  release(postId: string, now: number, release: Release, startedOnX: boolean): Promise<boolean> {
+    const status = startedOnX ? ('publishing' as const) : ('scheduled' as const);
+    return this.fenced(
+      postId,
+      now,
+      {
+        status,
+        lease_until: startedOnX ? release.nextAttemptAt : null,
+        next_attempt_at: release.nextAttemptAt,
+        error_code: release.errorCode,
+        error_message: release.errorMessage,
+      },
+      release.item && {
+        position: release.item.position,
+        changes: {
+          status: release.item.status,
+          ...(release.item.errorMessage !== undefined && { error_message: release.item.errorMessage }),
+        },
+      },
+      true,
+    );
+  }
+
+  /** Ends the post as `failed` or `needs_review`, with the item that decided it. */
+  finish(postId: string, now: number, finish: Finish): Promise<boolean> {
+    return this.fenced(
+      postId,
+      now,
+      { status: finish.status, error_code: finish.errorCode, error_message: finish.errorMessage },
+      finish.item && {
+        position: finish.item.position,
+        changes: { status: finish.item.status, error_message: finish.item.errorMessage },
+      },
+      true,
+    );
+  }
+
+  /**
+   * The fence: updates the post row only while this worker holds it (renewing the lease, or letting go of it
+   * with `letGo`), and the item change in the same atomic write. On PostgreSQL this is one statement whose CTE
+   * updates, and so row-locks, the post first: a concurrent claim either waits for this write or sees its result.
+   */
+  private async fenced(
+    postId: string,
+    now: number,
+    postChanges: PostChanges,
+    item: ItemChange | undefined,
+    letGo = false,
+  ): Promise<boolean> {
+    const changes: PostChanges = {
+      lease_until: now + this.leaseMs,
+      ...(letGo && { lease_owner: null, lease_until: null }),
+      ...postChanges,
+      updated_at: now,
+    };
+    const fence = (db: Executor) =>
+      db
+        .updateTable('posts')
+        .set(changes)
+        .where('id', '=', postId)
+        .where('lease_owner', '=', this.owner)
+        .where('status', '=', 'publishing');
+
+    if (!item) {
+      const result = await fence(this.db).executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
+    }
+    if (this.dialect === 'postgres') {
+      const rows = await this.db
+        .with('fence', (db) => fence(db as Executor).returning('id'))
+        .updateTable('post_items')
+        .set(item.changes)
+        .where('post_id', 'in', (eb) => eb.selectFrom('fence').select('fence.id'))
+        .where('position', '=', item.position)
+        .returning('post_id')
+        .execute();
+      return rows.length > 0;
+    }
+    return this.db.transaction().execute(async (trx) => {
+      const result = await fence(trx).executeTakeFirst();
+      if (Number(result.numUpdatedRows) === 0) return false;
+      await trx
+        .updateTable('post_items')
+        .set(item.changes)
+        .where('post_id', '=', postId)
+        .where('position', '=', item.position)
+        .execute();
+      return true;
+    });
+  }
+}
+
+type PostChanges = Updateable<PostsTable>;
+
+interface ItemChange {
+  position: number;
+  changes: Updateable<PostItemsTable>;
+}
+
+function publishedChanges(now: number): PostChanges {
+  return { status: 'published', published_at: now, error_code: null, error_message: null };
+}

@@ -1,0 +1,231 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.ts';
+import type { Database, DialectName } from '../db/index.ts';
+import type { WorkerLoop } from '../worker.ts';
+import type { XUserApi } from '../x/index.ts';
+import type { DeliveryMetrics } from './delivery.metrics.ts';
+import { type ClaimedPost, DeliveryRepository } from './delivery.repository.ts';
+import { type AccessTokens, type MediaUploader, type PublisherSettings, publishPost } from './publisher.ts';
+import type { RateLimitBook } from './rate-limit-book.ts';
+
+/** Tuning of the dispatcher (see `defaultDispatcherSettings`). */
+export interface DispatcherSettings extends PublisherSettings {
+  /** Accounts published in parallel by this process (one account's posts go one at a time, in order). */
+  concurrency: number;
+  /** Most posts claimed by one claim statement. */
+  batchSize: number;
+  /** How long a claim is valid without renewal, ms. A crashed worker's posts are resumed after this. */
+  leaseMs: number;
+  /** Pause when nothing is due, ms. */
+  pollMs: number;
+  /** On stop: how long to let in-flight sends finish before leaving their leases to expire, ms. */
+  stopGraceMs: number;
+}
+
+export const defaultDispatcherSettings: DispatcherSettings = {
+  concurrency: 16,
+  batchSize: 50,
+  leaseMs: 60_000,
+  pollMs: 1000,
+  stopGraceMs: 10_000,
+  settleMs: 30_000,
+  skewMs: 5 * 60_000,
+  maxAttempts: 10,
+  backoffBaseMs: 5000,
+  backoffMaxMs: 15 * 60_000,
+  reconcilePages: 5,
+};
+
+export interface DispatcherDeps {
+  db: Kysely<Database>;
+  dialect: DialectName;
+  clock: Clock;
+  log: Logger;
+  metrics: DeliveryMetrics;
+  forToken: (accessToken: string, context: { xUserId: string }) => XUserApi;
+  tokens: AccessTokens;
+  uploadMedia: MediaUploader;
+  rateLimits: RateLimitBook;
+  settings?: Partial<DispatcherSettings>;
+  /** `lease_owner` of this process (default: host, pid and a random suffix). */
+  owner?: string;
+  random?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** The dispatcher as a worker loop, plus what tests and the stop path look at. */
+export interface Dispatcher extends WorkerLoop {
+  readonly owner: string;
+}
+
+/**
+ * The claim loop: claims due posts with a lease, publishes them (accounts in parallel up to `concurrency`,
+ * one account's posts in order), renews the leases while it works, and releases what it has not started when
+ * it stops.
+ *
+ * Invariant: a claimed post is always released — it reaches a final status (`published`, `failed`,
+ * `needs_review`), or goes back to waiting (`scheduled`, or `publishing` with no owner once part of it may be
+ * on X) with `next_attempt_at` — or its lease expires (this process died or lost the database) and another
+ * worker claims and resumes it, reconciling any item found in `sending` before sending anything.
+ *
+ * `runOnce` keeps going while posts are due and returns when nothing is due and nothing is in flight (or when
+ * the worker stops), so the worker's idle pause is the poll interval.
+ */
+export function createDispatcher(deps: DispatcherDeps): Dispatcher {
+  const settings: DispatcherSettings = { ...defaultDispatcherSettings, ...deps.settings };
+  const owner = deps.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const repo = new DeliveryRepository(deps.db, deps.dialect, owner, settings.leaseMs);
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const publisher = {
+    repo,
+    forToken: deps.forToken,
+    tokens: deps.tokens,
+    uploadMedia: deps.uploadMedia,
+    rateLimits: deps.rateLimits,
+    clock: deps.clock,
+    log: deps.log,
+    metrics: deps.metrics,
+    settings,
+    random: deps.random ?? Math.random,
+    sleep,
+  };
+  const maxHeld = settings.concurrency + settings.batchSize;
+
+  async function runOnce(signal: AbortSignal): Promise<number> {
+    /** Claimed posts not started yet, per account, in order. */
+    const queues = new Map<string, ClaimedPost[]>();
+    const runners = new Map<string, Promise<void>>();
+    let held = 0;
+    let handled = 0;
+    let wake: (() => void) | null = null;
+    const nudge = () => {
+      wake?.();
+      wake = null;
+    };
+    const waitForChange = (ms: number) =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(done, ms);
+        function done() {
+          clearTimeout(timer);
+          signal.removeEventListener('abort', done);
+          resolve();
+        }
+        wake = done;
+        signal.addEventListener('abort', done, { once: true });
+      });
+
+    const runAccount = async (accountId: string): Promise<void> => {
+      const queue = queues.get(accountId)!;
+      for (let post = queue.shift(); post && !signal.aborted; post = queue.shift()) {
+        try {
+          await publishPost(publisher, post, () => signal.aborted);
+        } catch (error) {
+          deps.log.error({ err: error, postId: post.id, accountId }, 'publishing a post failed unexpectedly');
+          await giveBack(
+            post,
+            'internal_error',
+            'xgate hit an internal error while publishing; it tries again.',
+          );
+        } finally {
+          held -= 1;
+        }
+      }
+      runners.delete(accountId);
+      if (queue.length === 0) queues.delete(accountId);
+      startRunners();
+      nudge();
+    };
+
+    const startRunners = () => {
+      if (signal.aborted) return;
+      for (const accountId of queues.keys()) {
+        if (runners.size >= settings.concurrency) return;
+        if (!runners.has(accountId)) runners.set(accountId, runAccount(accountId));
+      }
+    };
+
+    /** Lets go of a post this run will not finish; if even that fails, its lease runs out. */
+    const giveBack = async (post: ClaimedPost, code: string | null, message: string | null, delayMs = 0) => {
+      const now = deps.clock.now();
+      const startedOnX = post.items.some((item) => item.status !== 'pending' && item.status !== 'failed');
+      try {
+        await repo.release(
+          post.id,
+          now,
+          {
+            nextAttemptAt: now + delayMs + (code ? settings.backoffBaseMs : 0),
+            errorCode: code,
+            errorMessage: message,
+          },
+          startedOnX,
+        );
+      } catch (error) {
+        deps.log.warn({ err: error, postId: post.id }, 'could not release a post; its lease will expire');
+      }
+    };
+
+    const renewal = setInterval(
+      () => {
+        repo
+          .renewLeases(deps.clock.now())
+          .catch((error) => deps.log.warn({ err: error }, 'lease renewal failed'));
+      },
+      Math.max(50, Math.floor(settings.leaseMs / 3)),
+    );
+    const flushing = setInterval(() => void deps.rateLimits.flush(), 1000);
+    try {
+      while (!signal.aborted) {
+        const room = Math.min(settings.batchSize, maxHeld - held);
+        let claimed: ClaimedPost[] = [];
+        if (room > 0) {
+          claimed = await repo.claim(deps.clock.now(), room);
+          if (claimed.length > 0) {
+            await deps.rateLimits.refresh(claimed.flatMap((p) => (p.account ? [p.account.xUserId] : [])));
+          }
+          for (const post of claimed) {
+            deps.log.debug(
+              {
+                postId: post.id,
+                accountId: post.accountId,
+                from: post.resumed ? 'publishing' : 'scheduled',
+                to: 'publishing',
+                reason: 'claimed',
+              },
+              'post claimed',
+            );
+            const queue = queues.get(post.accountId) ?? [];
+            queue.push(post);
+            queues.set(post.accountId, queue);
+          }
+          held += claimed.length;
+          handled += claimed.length;
+          deps.metrics.claimed.inc(claimed.length);
+          startRunners();
+        }
+        if (claimed.length === 0 && runners.size === 0) break;
+        // A full batch may mean more is due: claim again once there is room; otherwise poll while working.
+        if (claimed.length < room || room === 0) await waitForChange(settings.pollMs);
+      }
+    } finally {
+      if (signal.aborted) {
+        // Graceful stop: posts not started go back at once; in-flight ones finish their current send.
+        const notStarted = [...queues.values()].flatMap((queue) => queue.splice(0));
+        held -= notStarted.length;
+        await Promise.all(notStarted.map((post) => giveBack(post, null, null)));
+        await Promise.race([Promise.all(runners.values()), sleep(settings.stopGraceMs)]);
+      } else {
+        await Promise.all(runners.values());
+      }
+      clearInterval(renewal);
+      clearInterval(flushing);
+      await deps.rateLimits.flush();
+      deps.rateLimits.prune(deps.clock.now());
+    }
+    return handled;
+  }
+
+  return { name: 'dispatcher', idleMs: settings.pollMs, owner, runOnce };
+}
