@@ -1,0 +1,123 @@
+import multipart from '@fastify/multipart';
+import { z } from 'zod';
+import type { AppDeps } from '../deps.ts';
+import { requireUser } from '../http/auth.ts';
+import { ValidationError } from '../http/errors.ts';
+import type { RouteModule, ZodFastify } from '../http/types.ts';
+import type { Media } from './media.repository.ts';
+import { MAX_ALT_TEXT_LENGTH, type MediaService } from './media.service.ts';
+import type { ReceivedFile } from './media.storage.ts';
+
+/** Media as the API shows it (never the stored path or owner). */
+export const mediaSchema = z.object({
+  id: z.string(),
+  mediaType: z.enum(['image', 'gif', 'video']).describe('Decided by content: `gif` means an animated GIF.'),
+  mime: z.string(),
+  size: z.number().describe('Bytes.'),
+  altText: z.string().nullable(),
+  createdAt: z.number().describe('Epoch milliseconds.'),
+});
+
+/** The one conversion of the domain object to the API shape. */
+export function mediaView(media: Media): z.infer<typeof mediaSchema> {
+  return {
+    id: media.id,
+    mediaType: media.mediaType,
+    mime: media.mime,
+    size: media.size,
+    altText: media.altText,
+    createdAt: media.createdAt,
+  };
+}
+
+/** `POST /api/v1/media` (multipart upload, streamed to disk) and `GET /api/v1/media/:id`. */
+export function mediaRoutes(media: MediaService, largestLimit: number): RouteModule {
+  return async (app: ZodFastify, _deps: AppDeps) => {
+    // Multipart parsing only where it is needed, with its limits, in its own encapsulated scope.
+    await app.register(async (scope: ZodFastify) => {
+      await scope.register(multipart, {
+        throwFileSizeLimit: false,
+        limits: { files: 1, fields: 4, fieldSize: 16 * 1024, parts: 5, fileSize: largestLimit + 1 },
+      });
+
+      scope.post(
+        '/api/v1/media',
+        {
+          schema: {
+            tags: ['media'],
+            summary: 'Uploads an image, GIF or video (multipart/form-data: `file`, optional `altText`).',
+            description:
+              'The type is decided by the content, not the file name. Limits: images 5 MB, animated GIFs 15 MB, ' +
+              'videos 512 MB (lower if configured): 413 `media_too_large`; anything else: 415 `unsupported_media_type`.',
+            consumes: ['multipart/form-data'],
+            response: { 201: mediaSchema },
+          },
+        },
+        async (request, reply) => {
+          const user = requireUser(request);
+          if (!request.isMultipart()) {
+            throw new ValidationError(
+              'Send the upload as multipart/form-data with a "file" part.',
+              undefined,
+              'file_required',
+            );
+          }
+          let file: ReceivedFile | null = null;
+          let altText: string | null = null;
+          try {
+            for await (const part of request.parts()) {
+              if (part.type === 'file') {
+                if (part.fieldname !== 'file') {
+                  part.file.resume();
+                  throw new ValidationError(
+                    `Unexpected file part "${part.fieldname}"; send the file as "file".`,
+                    {
+                      field: part.fieldname,
+                    },
+                  );
+                }
+                file = await media.receive(part.file);
+              } else if (part.fieldname === 'altText') {
+                if (part.valueTruncated) {
+                  throw new ValidationError(
+                    `The alternative text is too long; X accepts at most ${MAX_ALT_TEXT_LENGTH} characters.`,
+                    { field: 'altText', limit: MAX_ALT_TEXT_LENGTH },
+                    'alt_text_too_long',
+                  );
+                }
+                altText = String(part.value);
+              } else {
+                throw new ValidationError(
+                  `Unexpected field "${part.fieldname}"; only "file" and "altText" are accepted.`,
+                  {
+                    field: part.fieldname,
+                  },
+                );
+              }
+            }
+          } catch (error) {
+            if (file) await media.discard(file);
+            throw error;
+          }
+          if (!file)
+            throw new ValidationError('The upload has no "file" part.', { field: 'file' }, 'file_required');
+          const created = await media.create(user.id, { file, altText });
+          return reply.status(201).send(mediaView(created));
+        },
+      );
+    });
+
+    app.get(
+      '/api/v1/media/:id',
+      {
+        schema: {
+          tags: ['media'],
+          summary: 'An uploaded media file’s metadata.',
+          params: z.object({ id: z.string().min(1).max(100) }),
+          response: { 200: mediaSchema },
+        },
+      },
+      async (request) => mediaView(await media.get(requireUser(request).id, request.params.id)),
+    );
+  };
+}

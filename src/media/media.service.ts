@@ -1,0 +1,88 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely, Transaction } from 'kysely';
+import type { Clock } from '../clock.ts';
+import type { Database } from '../db/schema.ts';
+import { NotFoundError, ValidationError } from '../http/errors.ts';
+import { findMedia, insertMedia, type Media } from './media.repository.ts';
+import type { MediaStorage, ReceivedFile } from './media.storage.ts';
+
+/** X's limit for a media item's alternative text. */
+export const MAX_ALT_TEXT_LENGTH = 1_000;
+
+/** Options of a create operation; `inTransaction` runs inside the creating transaction (Idempotency-Key). */
+export interface CreateOptions<T> {
+  inTransaction?: (trx: Transaction<Database>, created: T) => Promise<void>;
+}
+
+/** Media intake: keeps checked uploads and answers who owns what. */
+export class MediaService {
+  constructor(private readonly deps: { db: Kysely<Database>; clock: Clock; storage: MediaStorage }) {}
+
+  /** Streams an upload to a temporary file, checking type and size (see `MediaStorage.receive`). */
+  receive(source: AsyncIterable<Uint8Array>): Promise<ReceivedFile> {
+    return this.deps.storage.receive(source);
+  }
+
+  /**
+   * Keeps a received file as the user's media: validates `altText` (≤ 1,000 characters; blank → none),
+   * moves the file into place and inserts the row in one transaction with `options.inTransaction`.
+   * On any failure the file is deleted and nothing is stored.
+   */
+  async create(
+    userId: string,
+    input: { file: ReceivedFile; altText?: string | null },
+    options: CreateOptions<Media> = {},
+  ): Promise<Media> {
+    const { storage, db, clock } = this.deps;
+    const altText = input.altText?.trim() ? input.altText.trim() : null;
+    if (altText !== null && [...altText].length > MAX_ALT_TEXT_LENGTH) {
+      await storage.discard(input.file.tempPath);
+      throw new ValidationError(
+        `The alternative text is ${[...altText].length} characters long; X accepts at most ${MAX_ALT_TEXT_LENGTH}.`,
+        { field: 'altText', length: [...altText].length, limit: MAX_ALT_TEXT_LENGTH },
+        'alt_text_too_long',
+      );
+    }
+    const id = randomUUID();
+    let path: string | null = null;
+    try {
+      path = await storage.keep(input.file, id);
+      const media: Media = {
+        id,
+        userId,
+        mediaType: input.file.mediaType,
+        mime: input.file.mime,
+        size: input.file.size,
+        sha256: input.file.sha256,
+        altText,
+        path,
+        createdAt: clock.now(),
+      };
+      await db.transaction().execute(async (trx) => {
+        await insertMedia(trx, media);
+        await options.inTransaction?.(trx, media);
+      });
+      return media;
+    } catch (error) {
+      await storage.discard(path ?? input.file.tempPath);
+      throw error;
+    }
+  }
+
+  /** Deletes a received file that will not be kept. */
+  discard(file: ReceivedFile): Promise<void> {
+    return this.deps.storage.discard(file.tempPath);
+  }
+
+  /** The user's media, or 404 `media_not_found` (also for another user's media). */
+  async get(userId: string, id: string): Promise<Media> {
+    const media = await findMedia(this.deps.db, userId, id);
+    if (!media) throw new NotFoundError('media', 'media_not_found');
+    return media;
+  }
+
+  /** The absolute path of a media file, to read it (e.g. to upload it to X). */
+  filePath(media: Media): string {
+    return this.deps.storage.absolutePath(media.path);
+  }
+}

@@ -1,0 +1,394 @@
+import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
+import type {
+  AccountStatus,
+  Database,
+  PostItemStatus,
+  PostItemsTable,
+  PostStatus,
+  PostsTable,
+} from '../db/schema.ts';
+import { CREATE_TWEET_ENDPOINT } from './budget.ts';
+
+type Executor = Kysely<Database> | Transaction<Database>;
+
+/** One tweet of a post. */
+export interface PostItem {
+  /** 0-based; item n+1 replies to item n. */
+  position: number;
+  text: string;
+  /** xgate media ids. */
+  mediaIds: string[];
+  status: PostItemStatus;
+  tweetId: string | null;
+  errorMessage: string | null;
+}
+
+/** A post (one tweet, or a thread) with its items in order. Times are epoch ms. */
+export interface Post {
+  id: string;
+  userId: string;
+  accountId: string;
+  /** The account's X username (for tweet URLs); null if the account row is gone. */
+  username: string | null;
+  status: PostStatus;
+  scheduledAt: number;
+  createdAt: number;
+  updatedAt: number;
+  publishedAt: number | null;
+  errorCode: string | null;
+  errorMessage: string | null;
+  items: PostItem[];
+}
+
+/** What a new or edited item holds before it is sent. */
+export interface DraftItem {
+  text: string;
+  mediaIds: string[];
+}
+
+/** The account facts posting needs. */
+export interface PostingAccount {
+  id: string;
+  xUserId: string;
+  username: string;
+  status: AccountStatus;
+  subscriptionType: string | null;
+}
+
+/** The one conversion of a `post_items` row. */
+export function toPostItem(row: Selectable<PostItemsTable>): PostItem {
+  return {
+    position: Number(row.position),
+    text: row.text,
+    mediaIds: JSON.parse(row.media_ids) as string[],
+    status: row.status,
+    tweetId: row.tweet_id,
+    errorMessage: row.error_message,
+  };
+}
+
+/** The one conversion of a `posts` row (with its account's username) and its item rows. */
+export function toPost(row: Selectable<PostsTable> & { username: string | null }, items: PostItem[]): Post {
+  return {
+    id: row.id,
+    userId: row.user_id,
+    accountId: row.account_id,
+    username: row.username,
+    status: row.status,
+    scheduledAt: Number(row.scheduled_at),
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+    publishedAt: row.published_at === null ? null : Number(row.published_at),
+    errorCode: row.error_code,
+    errorMessage: row.error_message,
+    items: [...items].sort((a, b) => a.position - b.position),
+  };
+}
+
+function draftRows(postId: string, items: readonly DraftItem[]) {
+  return items.map((item, position) => ({
+    post_id: postId,
+    position,
+    text: item.text,
+    media_ids: JSON.stringify(item.mediaIds),
+    status: 'pending' as const,
+    tweet_id: null,
+    attempt_started_at: null,
+    error_message: null,
+  }));
+}
+
+/** The user's account, or undefined (also when it is someone else's). */
+export async function findPostingAccount(
+  db: Executor,
+  userId: string,
+  accountId: string,
+): Promise<PostingAccount | undefined> {
+  const row = await db
+    .selectFrom('accounts')
+    .select(['id', 'x_user_id', 'username', 'status', 'subscription_type'])
+    .where('id', '=', accountId)
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
+  return row
+    ? {
+        id: row.id,
+        xUserId: row.x_user_id,
+        username: row.username,
+        status: row.status,
+        subscriptionType: row.subscription_type,
+      }
+    : undefined;
+}
+
+/** Inserts a new `scheduled` post and its `pending` items. */
+export async function insertPost(
+  trx: Executor,
+  post: {
+    id: string;
+    userId: string;
+    accountId: string;
+    scheduledAt: number;
+    now: number;
+    items: readonly DraftItem[];
+  },
+): Promise<void> {
+  await trx
+    .insertInto('posts')
+    .values({
+      id: post.id,
+      user_id: post.userId,
+      account_id: post.accountId,
+      status: 'scheduled',
+      scheduled_at: post.scheduledAt,
+      created_at: post.now,
+      updated_at: post.now,
+      published_at: null,
+      error_code: null,
+      error_message: null,
+      lease_owner: null,
+      lease_until: null,
+      attempts: 0,
+      next_attempt_at: post.scheduledAt,
+    })
+    .execute();
+  await trx.insertInto('post_items').values(draftRows(post.id, post.items)).execute();
+}
+
+function postsWithUsername(db: Executor) {
+  return db
+    .selectFrom('posts')
+    .leftJoin('accounts', 'accounts.id', 'posts.account_id')
+    .selectAll('posts')
+    .select('accounts.username as username');
+}
+
+async function withItems(
+  db: Executor,
+  rows: Array<Selectable<PostsTable> & { username: string | null }>,
+): Promise<Post[]> {
+  if (rows.length === 0) return [];
+  const itemRows = await db
+    .selectFrom('post_items')
+    .selectAll()
+    .where(
+      'post_id',
+      'in',
+      rows.map((r) => r.id),
+    )
+    .execute();
+  const byPost = new Map<string, PostItem[]>();
+  for (const row of itemRows) {
+    const list = byPost.get(row.post_id) ?? [];
+    list.push(toPostItem(row));
+    byPost.set(row.post_id, list);
+  }
+  return rows.map((row) => toPost(row, byPost.get(row.id) ?? []));
+}
+
+/** The user's post with its items, or undefined (also when it is someone else's). */
+export async function findPost(db: Executor, userId: string, id: string): Promise<Post | undefined> {
+  const row = await postsWithUsername(db)
+    .where('posts.id', '=', id)
+    .where('posts.user_id', '=', userId)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const [post] = await withItems(db, [row]);
+  return post;
+}
+
+/** Where a page of {@link listPosts} starts: after this post in (created_at desc, id desc) order. */
+export interface ListPosition {
+  createdAt: number;
+  id: string;
+}
+
+/** The user's posts, newest first (created_at desc, then id desc: a stable order for paging). */
+export async function listPosts(
+  db: Executor,
+  userId: string,
+  query: { status?: PostStatus; accountId?: string; after?: ListPosition; limit: number },
+): Promise<Post[]> {
+  let select = postsWithUsername(db).where('posts.user_id', '=', userId);
+  if (query.status) select = select.where('posts.status', '=', query.status);
+  if (query.accountId) select = select.where('posts.account_id', '=', query.accountId);
+  const after = query.after;
+  if (after) {
+    select = select.where((eb) =>
+      eb.or([
+        eb('posts.created_at', '<', after.createdAt),
+        eb.and([eb('posts.created_at', '=', after.createdAt), eb('posts.id', '<', after.id)]),
+      ]),
+    );
+  }
+  const rows = await select
+    .orderBy('posts.created_at', 'desc')
+    .orderBy('posts.id', 'desc')
+    .limit(query.limit)
+    .execute();
+  return withItems(db, rows);
+}
+
+/**
+ * Edits a post only while it is `scheduled`: the status check and the update are one statement, so a post
+ * the dispatcher claimed in the meantime is never edited (on PostgreSQL the row lock then also holds the
+ * claim off until the items are replaced). Returns false when the post is not (or no longer) scheduled.
+ */
+export async function updateScheduledPost(
+  trx: Transaction<Database>,
+  userId: string,
+  id: string,
+  changes: { scheduledAt?: number; items?: readonly DraftItem[]; now: number },
+): Promise<boolean> {
+  const updated = await trx
+    .updateTable('posts')
+    .set({
+      updated_at: changes.now,
+      ...(changes.scheduledAt !== undefined && {
+        scheduled_at: changes.scheduledAt,
+        next_attempt_at: changes.scheduledAt,
+      }),
+    })
+    .where('id', '=', id)
+    .where('user_id', '=', userId)
+    .where('status', '=', 'scheduled')
+    .executeTakeFirst();
+  if (Number(updated.numUpdatedRows) === 0) return false;
+  if (changes.items) {
+    await trx.deleteFrom('post_items').where('post_id', '=', id).execute();
+    await trx.insertInto('post_items').values(draftRows(id, changes.items)).execute();
+  }
+  return true;
+}
+
+/** `scheduled` → `canceled` in one conditional statement; false if the post was not scheduled. */
+export async function cancelScheduledPost(
+  db: Executor,
+  userId: string,
+  id: string,
+  now: number,
+): Promise<boolean> {
+  const result = await db
+    .updateTable('posts')
+    .set({ status: 'canceled', updated_at: now })
+    .where('id', '=', id)
+    .where('user_id', '=', userId)
+    .where('status', '=', 'scheduled')
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+/** Records that an item's tweet was deleted from X. */
+export async function markItemDeleted(db: Executor, postId: string, position: number): Promise<void> {
+  await db
+    .updateTable('post_items')
+    .set({ status: 'deleted' })
+    .where('post_id', '=', postId)
+    .where('position', '=', position)
+    .where('status', '=', 'published')
+    .execute();
+}
+
+/** Statuses whose tweets (if any) a DELETE removes from X before the post becomes `canceled`. */
+export const DELETABLE_STATUSES: readonly PostStatus[] = ['published', 'failed', 'needs_review'];
+
+/** A post whose tweets are all deleted → `canceled` (only from a status nobody else writes). */
+export async function markPostDeleted(
+  db: Executor,
+  userId: string,
+  id: string,
+  now: number,
+): Promise<boolean> {
+  const result = await db
+    .updateTable('posts')
+    .set({ status: 'canceled', updated_at: now })
+    .where('id', '=', id)
+    .where('user_id', '=', userId)
+    .where('status', 'in', [...DELETABLE_STATUSES])
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+/** The post's status alone (for `?wait` polling), or undefined. */
+export async function findPostStatus(
+  db: Executor,
+  userId: string,
+  id: string,
+): Promise<PostStatus | undefined> {
+  const row = await db
+    .selectFrom('posts')
+    .select('status')
+    .where('id', '=', id)
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
+  return row?.status;
+}
+
+/** How many posts wait to be published (the queue depth). */
+export async function countScheduledPosts(db: Executor): Promise<number> {
+  const row = await db
+    .selectFrom('posts')
+    .select((eb) => eb.fn.countAll<number>().as('count'))
+    .where('status', '=', 'scheduled')
+    .executeTakeFirstOrThrow();
+  return Number(row.count);
+}
+
+/**
+ * When each tweet counted against X's `POST /2/tweets` budget happens, sorted, in [from, to): an item sent
+ * (or attempted) counts at its `attempt_started_at`; an item not sent yet of a `scheduled`/`publishing` post
+ * at the post's `next_attempt_at`. `xUserId` limits it to one X user (over all xgate users who connected it);
+ * `excludePostId` leaves out a post being edited.
+ */
+export async function tweetTimes(
+  db: Executor,
+  query: { xUserId?: string; from: number; to: number; excludePostId?: string },
+): Promise<number[]> {
+  let select = db
+    .selectFrom('post_items')
+    .innerJoin('posts', 'posts.id', 'post_items.post_id')
+    .select(sql<number>`coalesce(post_items.attempt_started_at, posts.next_attempt_at)`.as('at'))
+    .where((eb) =>
+      eb.or([
+        eb.and([
+          eb('post_items.attempt_started_at', 'is not', null),
+          eb('post_items.attempt_started_at', '>=', query.from),
+          eb('post_items.attempt_started_at', '<', query.to),
+        ]),
+        eb.and([
+          eb('post_items.attempt_started_at', 'is', null),
+          eb('posts.status', 'in', ['scheduled', 'publishing']),
+          eb('posts.next_attempt_at', '>=', query.from),
+          eb('posts.next_attempt_at', '<', query.to),
+        ]),
+      ]),
+    );
+  if (query.xUserId !== undefined) {
+    const xUserId = query.xUserId;
+    select = select.where('posts.account_id', 'in', (eb) =>
+      eb.selectFrom('accounts').select('accounts.id').where('accounts.x_user_id', '=', xUserId),
+    );
+  }
+  if (query.excludePostId !== undefined) select = select.where('posts.id', '!=', query.excludePostId);
+  const rows = await select.execute();
+  return rows.map((r) => Number(r.at)).sort((a, b) => a - b);
+}
+
+/** X's last known `POST /2/tweets` windows for these scopes (`app`, `user:<xUserId>`), as F stored them. */
+export async function knownTweetLimits(
+  db: Executor,
+  scopes: readonly string[],
+): Promise<Array<{ scope: string; remaining: number; resetAt: number; updatedAt: number }>> {
+  const rows = await db
+    .selectFrom('rate_limits')
+    .select(['scope', 'remaining', 'reset_at', 'updated_at'])
+    .where('endpoint', '=', CREATE_TWEET_ENDPOINT)
+    .where('scope', 'in', [...scopes])
+    .execute();
+  return rows.map((r) => ({
+    scope: r.scope,
+    remaining: Number(r.remaining),
+    resetAt: Number(r.reset_at),
+    updatedAt: Number(r.updated_at),
+  }));
+}

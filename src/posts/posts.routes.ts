@@ -1,0 +1,279 @@
+import { Gauge } from 'prom-client';
+import { z } from 'zod';
+import type { AppDeps } from '../deps.ts';
+import { requireUser } from '../http/auth.ts';
+import { ValidationError } from '../http/errors.ts';
+import type { RouteModule, ZodFastify } from '../http/types.ts';
+import { PostRuleError } from './posts.errors.ts';
+import { countScheduledPosts, type ListPosition, type Post } from './posts.repository.ts';
+import type { PostsService } from './posts.service.ts';
+import { splitThread } from './split.ts';
+import { checkText, STANDARD_MAX_WEIGHTED_LENGTH } from './text.ts';
+
+const POST_STATUSES = ['scheduled', 'publishing', 'published', 'failed', 'needs_review', 'canceled'] as const;
+const ITEM_STATUSES = ['pending', 'sending', 'published', 'failed', 'unknown', 'deleted'] as const;
+/** Longest text accepted in one request field (far above X's 25,000 so X's rule gives the error). */
+const MAX_TEXT_CHARS = 100_000;
+
+const itemInput = z.strictObject({
+  text: z.string().max(MAX_TEXT_CHARS).default('').describe('May be empty when the item has media.'),
+  mediaIds: z.array(z.string().min(1).max(100)).max(20).optional().describe('Ids from `POST /api/v1/media`.'),
+});
+
+const scheduledAtInput = z
+  .union([z.number().int().nonnegative(), z.iso.datetime({ offset: true })])
+  .transform((v) => (typeof v === 'number' ? v : Date.parse(v)))
+  .describe('Epoch milliseconds or an ISO 8601 date-time with offset (e.g. `2026-12-01T09:00:00Z`).');
+
+const createBody = z.strictObject({
+  accountId: z.string().min(1).max(100),
+  items: z.array(itemInput).max(1000).describe('One item is one tweet; several make a thread.'),
+  scheduledAt: scheduledAtInput.optional().describe('Absent: publish now.'),
+});
+
+const patchBody = z.strictObject({
+  items: z.array(itemInput).max(1000).optional(),
+  scheduledAt: scheduledAtInput.optional(),
+});
+
+const postSchema = z.object({
+  id: z.string(),
+  accountId: z.string(),
+  status: z.enum(POST_STATUSES),
+  scheduledAt: z.number().describe('Epoch milliseconds.'),
+  createdAt: z.number(),
+  updatedAt: z.number(),
+  publishedAt: z.number().nullable(),
+  error: z.object({ code: z.string(), message: z.string() }).optional(),
+  items: z.array(
+    z.object({
+      position: z.number(),
+      text: z.string(),
+      mediaIds: z.array(z.string()),
+      status: z.enum(ITEM_STATUSES).describe('`deleted`: published, then deleted from X by a DELETE.'),
+      tweetId: z.string().optional(),
+      url: z
+        .string()
+        .optional()
+        .describe('`https://x.com/<username>/status/<tweetId>` while the tweet is live.'),
+      error: z.string().optional(),
+    }),
+  ),
+});
+
+const idParams = z.object({ id: z.string().min(1).max(100) });
+
+/** The one conversion of a post to its API shape (CONTRACT §3). */
+export function postView(post: Post): z.infer<typeof postSchema> {
+  return {
+    id: post.id,
+    accountId: post.accountId,
+    status: post.status,
+    scheduledAt: post.scheduledAt,
+    createdAt: post.createdAt,
+    updatedAt: post.updatedAt,
+    publishedAt: post.publishedAt,
+    ...(post.errorCode !== null && { error: { code: post.errorCode, message: post.errorMessage ?? '' } }),
+    items: post.items.map((item) => ({
+      position: item.position,
+      text: item.text,
+      mediaIds: item.mediaIds,
+      status: item.status,
+      ...(item.tweetId !== null && { tweetId: item.tweetId }),
+      ...(item.tweetId !== null &&
+        item.status === 'published' &&
+        post.username !== null && { url: `https://x.com/${post.username}/status/${item.tweetId}` }),
+      ...(item.errorMessage !== null && { error: item.errorMessage }),
+    })),
+  };
+}
+
+function encodeCursor(position: ListPosition): string {
+  return Buffer.from(JSON.stringify([position.createdAt, position.id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): ListPosition {
+  try {
+    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    if (typeof createdAt === 'number' && typeof id === 'string') return { createdAt, id };
+  } catch {
+    // falls through to the error below
+  }
+  throw new ValidationError(
+    'The cursor is not one this API gave out.',
+    { field: 'cursor' },
+    'invalid_cursor',
+  );
+}
+
+/**
+ * Posts: `POST|GET /api/v1/posts`, `GET|PATCH|DELETE /api/v1/posts/:id`, `POST /api/v1/threads/split`;
+ * and the queue-depth gauge `xgate_posts_scheduled`.
+ */
+export function postsRoutes(posts: PostsService): RouteModule {
+  return (app: ZodFastify, deps: AppDeps) => {
+    new Gauge({
+      name: 'xgate_posts_scheduled',
+      help: 'Posts waiting to be published (the queue depth).',
+      registers: [deps.metrics],
+      async collect() {
+        this.set(await countScheduledPosts(deps.db));
+      },
+    });
+
+    app.post(
+      '/api/v1/posts',
+      {
+        schema: {
+          tags: ['posts'],
+          summary: 'Creates a post (one tweet) or a thread, now or scheduled.',
+          description:
+            'Validated now, not at publish time: X’s weighted length per item (280, or 25,000 for subscribed ' +
+            'accounts), 1–25 items, up to 4 images or 1 GIF or 1 video per item, your own media and active ' +
+            'account, a time not in the past and within the horizon, and the X_TIER budget (422 ' +
+            '`rate_budget_exceeded` with `details.nextSlotAt`). `?wait=SECONDS` (≤ 60) holds the answer until ' +
+            'the post is published, failed, needs review or canceled.',
+          body: createBody,
+          querystring: z.strictObject({
+            wait: z.coerce
+              .number()
+              .int()
+              .min(0)
+              .max(60)
+              .optional()
+              .describe('Seconds to wait for a final status.'),
+          }),
+          response: { 201: postSchema },
+        },
+      },
+      async (request, reply) => {
+        const user = requireUser(request);
+        let post = await posts.create(user.id, request.body);
+        const wait = request.query.wait;
+        if (wait) {
+          const stop = new AbortController();
+          request.raw.once('close', () => stop.abort());
+          post = await posts.waitForFinal(user.id, post.id, wait, stop.signal);
+        }
+        return reply.status(201).send(postView(post));
+      },
+    );
+
+    app.get(
+      '/api/v1/posts',
+      {
+        schema: {
+          tags: ['posts'],
+          summary: 'Lists your posts, newest first.',
+          querystring: z.strictObject({
+            status: z.enum(POST_STATUSES).optional(),
+            accountId: z.string().min(1).max(100).optional(),
+            cursor: z.string().min(1).max(500).optional().describe('`nextCursor` of the previous page.'),
+            limit: z.coerce.number().int().min(1).max(100).default(20),
+          }),
+          response: { 200: z.object({ items: z.array(postSchema), nextCursor: z.string().nullable() }) },
+        },
+      },
+      async (request) => {
+        const { status, accountId, cursor, limit } = request.query;
+        const page = await posts.list(requireUser(request).id, {
+          limit,
+          ...(status && { status }),
+          ...(accountId && { accountId }),
+          ...(cursor && { after: decodeCursor(cursor) }),
+        });
+        return { items: page.posts.map(postView), nextCursor: page.next ? encodeCursor(page.next) : null };
+      },
+    );
+
+    app.get(
+      '/api/v1/posts/:id',
+      {
+        schema: {
+          tags: ['posts'],
+          summary: 'One of your posts.',
+          params: idParams,
+          response: { 200: postSchema },
+        },
+      },
+      async (request) => postView(await posts.get(requireUser(request).id, request.params.id)),
+    );
+
+    app.patch(
+      '/api/v1/posts/:id',
+      {
+        schema: {
+          tags: ['posts'],
+          summary:
+            'Edits the items and/or time of a post that is still scheduled (else 409 `post_not_editable`).',
+          params: idParams,
+          body: patchBody,
+          response: { 200: postSchema },
+        },
+      },
+      async (request) =>
+        postView(await posts.update(requireUser(request).id, request.params.id, request.body)),
+    );
+
+    app.delete(
+      '/api/v1/posts/:id',
+      {
+        schema: {
+          tags: ['posts'],
+          summary: 'Cancels a scheduled post, or deletes a published one from X (all its tweets).',
+          description:
+            'A scheduled post becomes `canceled`. A published (or failed / needs-review) post has each of its ' +
+            'tweets deleted from X, last first; those items become `deleted` and the post `canceled`. ' +
+            'While publishing: 409 `post_publishing`.',
+          params: idParams,
+          response: { 204: z.null() },
+        },
+      },
+      async (request, reply) => {
+        await posts.remove(requireUser(request).id, request.params.id);
+        return reply.status(204).send(null);
+      },
+    );
+
+    app.post(
+      '/api/v1/threads/split',
+      {
+        schema: {
+          tags: ['posts'],
+          summary: 'Cuts long text into tweets at sentence, then word boundaries, by X’s weighted length.',
+          body: z.strictObject({
+            text: z.string().max(MAX_TEXT_CHARS),
+            accountId: z
+              .string()
+              .min(1)
+              .max(100)
+              .optional()
+              .describe('Use this account’s limit (25,000 for long posts); default 280.'),
+          }),
+          response: {
+            200: z.object({
+              items: z.array(z.object({ text: z.string(), weightedLength: z.number() })),
+              limit: z.number(),
+            }),
+          },
+        },
+      },
+      async (request) => {
+        const { text, accountId } = request.body;
+        const limit = accountId
+          ? await posts.textLimitFor(requireUser(request).id, accountId)
+          : STANDARD_MAX_WEIGHTED_LENGTH;
+        if (text.trim() === '')
+          throw new PostRuleError('empty_text', 'There is no text to split.', { field: 'text' });
+        if (checkText(text, limit).problem === 'invalid_characters') {
+          throw new PostRuleError(
+            'invalid_characters',
+            'The text contains characters X does not accept (U+FFFE, U+FEFF or U+FFFF).',
+            { field: 'text' },
+          );
+        }
+        return { items: splitThread(text, { maxWeightedLength: limit }), limit };
+      },
+    );
+  };
+}

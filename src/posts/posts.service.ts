@@ -1,0 +1,334 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Clock } from '../clock.ts';
+import type { Config } from '../config/index.ts';
+import type { Database, PostStatus } from '../db/schema.ts';
+import { AppError, ConflictError, NotFoundError, ServiceUnavailableError } from '../http/errors.ts';
+import { findMediaByIds } from '../media/media.repository.ts';
+import type { CreateOptions } from '../media/media.service.ts';
+import { type BudgetConstraint, findSlot, tierWindows } from './budget.ts';
+import { PostRuleError, ReferenceNotFoundError } from './posts.errors.ts';
+import {
+  cancelScheduledPost,
+  DELETABLE_STATUSES,
+  type DraftItem,
+  findPost,
+  findPostingAccount,
+  findPostStatus,
+  insertPost,
+  knownTweetLimits,
+  type ListPosition,
+  listPosts,
+  markItemDeleted,
+  markPostDeleted,
+  type Post,
+  type PostingAccount,
+  tweetTimes,
+  updateScheduledPost,
+} from './posts.repository.ts';
+import { validateItems } from './posts.validation.ts';
+import { maxWeightedLengthFor } from './text.ts';
+
+/** A scheduled time this far in the past is still accepted (clock skew between client and server). */
+export const SCHEDULE_SKEW_MS = 30_000;
+/** How far past the requested time the budget looks for the next free slot. */
+const SLOT_SEARCH_MS = 7 * 24 * 60 * 60 * 1000;
+/** How often `?wait` re-reads the post while holding the answer. */
+const WAIT_POLL_MS = 200;
+
+/** Statuses after which a post changes only by the user's hand. */
+export const FINAL_STATUSES: readonly PostStatus[] = ['published', 'failed', 'needs_review', 'canceled'];
+
+/** A post as the API receives it. `scheduledAt` in epoch ms; absent = now. */
+export interface PostInput {
+  accountId: string;
+  items: ReadonlyArray<{ text: string; mediaIds?: readonly string[] | undefined }>;
+  scheduledAt?: number | undefined;
+}
+
+/** Deletes one tweet from X for an account (built from the token vault and the X client); 404 counts as done. */
+export type TweetDeleter = (account: { id: string; xUserId: string }, tweetId: string) => Promise<void>;
+
+export interface PostsServiceDeps {
+  db: Kysely<Database>;
+  clock: Clock;
+  config: Pick<Config, 'xTier' | 'maxThreadItems' | 'scheduleHorizonDays'>;
+  /** Absent until the accounts module provides it: deleting a published post then answers 503. */
+  deleteTweet?: TweetDeleter;
+}
+
+/** Composing and scheduling posts: validation and budget at create/edit time, listing, cancel and delete. */
+export class PostsService {
+  constructor(private readonly deps: PostsServiceDeps) {}
+
+  /**
+   * Validates and stores a new `scheduled` post (due now when `scheduledAt` is absent). Nothing is stored
+   * when a rule is broken. `options.inTransaction` runs inside the inserting transaction.
+   */
+  async create(userId: string, input: PostInput, options: CreateOptions<Post> = {}): Promise<Post> {
+    const { db, clock } = this.deps;
+    const now = clock.now();
+    const account = await this.#postingAccount(userId, input.accountId);
+    const scheduledAt = this.#checkSchedule(input.scheduledAt, now);
+    const items = await this.#checkItems(userId, account, input.items);
+    await this.#checkBudget(account, scheduledAt, items.length, now);
+    const id = randomUUID();
+    await db.transaction().execute(async (trx) => {
+      await insertPost(trx, { id, userId, accountId: account.id, scheduledAt, now, items });
+      if (options.inTransaction) {
+        const created = await findPost(trx, userId, id);
+        await options.inTransaction(trx, created!);
+      }
+    });
+    return this.get(userId, id);
+  }
+
+  /** The user's post, or 404 `post_not_found`. */
+  async get(userId: string, id: string): Promise<Post> {
+    const post = await findPost(this.deps.db, userId, id);
+    if (!post) throw new NotFoundError('post', 'post_not_found');
+    return post;
+  }
+
+  /** A page of the user's posts, newest first, and the position after its last one (null: no more). */
+  async list(
+    userId: string,
+    query: { status?: PostStatus; accountId?: string; after?: ListPosition; limit: number },
+  ): Promise<{ posts: Post[]; next: ListPosition | null }> {
+    const posts = await listPosts(this.deps.db, userId, { ...query, limit: query.limit + 1 });
+    const page = posts.slice(0, query.limit);
+    const last = page.at(-1);
+    return {
+      posts: page,
+      next: posts.length > query.limit && last ? { createdAt: last.createdAt, id: last.id } : null,
+    };
+  }
+
+  /**
+   * Edits items and/or the time of a post that is still `scheduled`, with the same checks as create;
+   * 409 `post_not_editable` once the dispatcher has claimed it (or it is final).
+   */
+  async update(
+    userId: string,
+    id: string,
+    patch: { items?: PostInput['items'] | undefined; scheduledAt?: number | undefined },
+  ): Promise<Post> {
+    const { db, clock } = this.deps;
+    const now = clock.now();
+    const current = await this.get(userId, id);
+    if (current.status !== 'scheduled') throw notEditable(current.status);
+    const account = await this.#postingAccount(userId, current.accountId);
+    const scheduledAt =
+      patch.scheduledAt === undefined ? undefined : this.#checkSchedule(patch.scheduledAt, now);
+    const items =
+      patch.items === undefined ? undefined : await this.#checkItems(userId, account, patch.items);
+    const at = scheduledAt ?? current.scheduledAt;
+    await this.#checkBudget(account, Math.max(at, now), (items ?? current.items).length, now, id);
+    const updated = await db
+      .transaction()
+      .execute((trx) => updateScheduledPost(trx, userId, id, { scheduledAt, items, now }));
+    if (!updated) {
+      const status = await findPostStatus(db, userId, id);
+      if (!status) throw new NotFoundError('post', 'post_not_found');
+      throw notEditable(status);
+    }
+    return this.get(userId, id);
+  }
+
+  /**
+   * `DELETE /posts/:id`. A `scheduled` post becomes `canceled` (nothing reaches X). A `published`,
+   * `failed` or `needs_review` post has each of its published tweets deleted from X, last reply first;
+   * each deleted item becomes `deleted` (its `tweetId` is kept) and the post then becomes `canceled`.
+   * If X fails midway the post keeps its status and a retry deletes the rest. `publishing` → 409
+   * `post_publishing`; an already `canceled` post → nothing to do.
+   */
+  async remove(userId: string, id: string): Promise<void> {
+    const { db, clock } = this.deps;
+    const post = await this.get(userId, id);
+    if (post.status === 'scheduled') {
+      if (await cancelScheduledPost(db, userId, id, clock.now())) return;
+      return this.remove(userId, id);
+    }
+    if (post.status === 'publishing') {
+      throw new ConflictError(
+        'The post is being published right now; delete it once it is published.',
+        'post_publishing',
+        { status: post.status },
+      );
+    }
+    if (!DELETABLE_STATUSES.includes(post.status)) return;
+    const live = post.items.filter((item) => item.status === 'published' && item.tweetId !== null).reverse();
+    if (live.length > 0) {
+      const { deleteTweet } = this.deps;
+      if (!deleteTweet)
+        throw new ServiceUnavailableError('Deleting tweets from X is not available.', 'x_unavailable');
+      const account = await findPostingAccount(db, userId, post.accountId);
+      if (!account)
+        throw new ReferenceNotFoundError('account_not_found', 'The post’s account is gone.', {
+          field: 'accountId',
+        });
+      for (const item of live) {
+        await deleteTweet(account, item.tweetId!);
+        await markItemDeleted(db, post.id, item.position);
+      }
+    }
+    await markPostDeleted(db, userId, id, clock.now());
+  }
+
+  /**
+   * Waits until the post reaches a final status or `seconds` pass, re-reading the row (so it sees a
+   * dispatcher in another process), then answers the post as it is. `signal` stops waiting early.
+   */
+  async waitForFinal(userId: string, id: string, seconds: number, signal?: AbortSignal): Promise<Post> {
+    const deadline = Date.now() + seconds * 1000;
+    while (Date.now() < deadline && !signal?.aborted) {
+      const status = await findPostStatus(this.deps.db, userId, id);
+      if (!status || FINAL_STATUSES.includes(status)) break;
+      await new Promise((resolve) =>
+        setTimeout(resolve, Math.min(WAIT_POLL_MS, Math.max(0, deadline - Date.now()))),
+      );
+    }
+    return this.get(userId, id);
+  }
+
+  /** The text limit for one of the user's accounts (280, or 25,000 for long posts); 404 if not theirs. */
+  async textLimitFor(userId: string, accountId: string): Promise<number> {
+    const account = await findPostingAccount(this.deps.db, userId, accountId);
+    if (!account) throw accountNotFound();
+    return maxWeightedLengthFor(account.subscriptionType);
+  }
+
+  async #postingAccount(userId: string, accountId: string): Promise<PostingAccount> {
+    const account = await findPostingAccount(this.deps.db, userId, accountId);
+    if (!account) throw accountNotFound();
+    if (account.status !== 'active') {
+      throw new PostRuleError(
+        'account_not_active',
+        account.status === 'needs_reconnect'
+          ? `The account @${account.username} needs to be reconnected before it can post.`
+          : `The account @${account.username} is disconnected.`,
+        { field: 'accountId', status: account.status },
+      );
+    }
+    return account;
+  }
+
+  #checkSchedule(scheduledAt: number | undefined, now: number): number {
+    if (scheduledAt === undefined) return now;
+    if (scheduledAt < now - SCHEDULE_SKEW_MS) {
+      throw new PostRuleError('scheduled_in_past', `The scheduled time ${iso(scheduledAt)} is in the past.`, {
+        field: 'scheduledAt',
+        scheduledAt,
+        now,
+      });
+    }
+    const horizonDays = this.deps.config.scheduleHorizonDays;
+    const latest = now + horizonDays * 24 * 60 * 60 * 1000;
+    if (scheduledAt > latest) {
+      throw new PostRuleError(
+        'scheduled_too_far',
+        `Posts can be scheduled at most ${horizonDays} days ahead (until ${iso(latest)}).`,
+        { field: 'scheduledAt', scheduledAt, latest, horizonDays },
+      );
+    }
+    return Math.max(scheduledAt, now);
+  }
+
+  async #checkItems(
+    userId: string,
+    account: PostingAccount,
+    items: PostInput['items'],
+  ): Promise<DraftItem[]> {
+    const ids = [...new Set(items.flatMap((item) => item.mediaIds ?? []))];
+    const owned = await findMediaByIds(this.deps.db, userId, ids);
+    return validateItems(items, {
+      maxItems: this.deps.config.maxThreadItems,
+      textLimit: maxWeightedLengthFor(account.subscriptionType),
+      media: new Map(owned.map((m) => [m.id, { mediaType: m.mediaType }])),
+    });
+  }
+
+  /**
+   * Refuses a schedule X's budget cannot honour (ARCHITECTURE "Know the budget"): the `X_TIER` windows
+   * over what is already sent or planned for this X user and for the app, and X's last known headers.
+   * Two requests racing may both pass; the dispatcher still honours X's headers when it publishes.
+   */
+  async #checkBudget(
+    account: PostingAccount,
+    at: number,
+    tweets: number,
+    now: number,
+    excludePostId?: string,
+  ) {
+    const { db, config } = this.deps;
+    const windows = tierWindows(config.xTier);
+    const userScope = `user:${account.xUserId}`;
+    const known = (await knownTweetLimits(db, ['app', userScope])).filter((k) => k.resetAt > at);
+    if (windows.length === 0 && known.length === 0) return;
+    const longest = Math.max(0, ...windows.map((w) => w.durationMs));
+    const from = Math.min(at - longest, ...known.map((k) => k.updatedAt));
+    const to = at + longest + SLOT_SEARCH_MS;
+    const userEvents = await tweetTimes(db, { xUserId: account.xUserId, from, to, excludePostId });
+    const appEvents = await tweetTimes(db, { from, to, excludePostId });
+    const constraints: BudgetConstraint[] = [
+      ...windows.map((w) => ({
+        kind: 'sliding' as const,
+        ...w,
+        events: w.scope === 'user' ? userEvents : appEvents,
+      })),
+      ...known.map((k) => ({
+        kind: 'known' as const,
+        scope: k.scope === 'app' ? ('app' as const) : ('user' as const),
+        remaining: k.remaining,
+        resetAt: k.resetAt,
+        updatedAt: k.updatedAt,
+        events: k.scope === 'app' ? appEvents : userEvents,
+      })),
+    ];
+    const slot = findSlot(constraints, at, tweets, at + SLOT_SEARCH_MS);
+    if (!slot.binding) return;
+    const binding = slot.binding;
+    const what =
+      binding.kind === 'sliding'
+        ? `the ${config.xTier} tier allows ${binding.limit} tweets per ${binding.durationMs >= 86_400_000 ? '24 hours' : '15 minutes'} ${binding.scope === 'user' ? 'per X account' : 'for the whole app'}`
+        : `X's last answer left ${binding.remaining} tweets ${binding.scope === 'user' ? 'for this X account' : 'for the app'} until ${iso(binding.resetAt)}`;
+    const count = tweets === 1 ? '1 tweet' : `${tweets} tweets`;
+    throw new AppError(
+      422,
+      'rate_budget_exceeded',
+      slot.at === null
+        ? `X will not accept ${count} at ${iso(at)}: ${what}, and no slot is free in the following 7 days.`
+        : `X will not accept ${count} at ${iso(at)}: ${what}. The next free slot is ${iso(slot.at)}.`,
+      {
+        details: {
+          field: 'scheduledAt',
+          nextSlotAt: slot.at,
+          scope: binding.scope,
+          ...(binding.kind === 'sliding'
+            ? { limit: binding.limit, windowMs: binding.durationMs }
+            : { remaining: binding.remaining, resetAt: binding.resetAt }),
+          tweets,
+          now,
+        },
+      },
+    );
+  }
+}
+
+function accountNotFound(): ReferenceNotFoundError {
+  return new ReferenceNotFoundError('account_not_found', 'The account was not found.', {
+    field: 'accountId',
+  });
+}
+
+function notEditable(status: PostStatus): ConflictError {
+  return new ConflictError(
+    `Only scheduled posts can be edited; this one is ${status}.`,
+    'post_not_editable',
+    { status },
+  );
+}
+
+function iso(epochMs: number): string {
+  return new Date(epochMs).toISOString();
+}

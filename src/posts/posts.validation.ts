@@ -1,0 +1,103 @@
+import type { MediaType } from '../db/schema.ts';
+import { PostRuleError, ReferenceNotFoundError } from './posts.errors.ts';
+import type { DraftItem } from './posts.repository.ts';
+import { checkText } from './text.ts';
+
+/** X's media rule per tweet: up to 4 images, or 1 animated GIF, or 1 video, never mixed. */
+export const MAX_IMAGES_PER_ITEM = 4;
+
+/** What validation needs to know about the media a post refers to (the user's own media only). */
+export type OwnedMedia = ReadonlyMap<string, { mediaType: MediaType }>;
+
+/**
+ * Checks a post's items before anything is stored, as X will check each tweet: 1–`maxItems` items, each
+ * with text or media, text within `textLimit` (weighted) and free of characters X refuses, media owned by
+ * the user and allowed together. Returns the items normalized (blank text → empty); throws the first
+ * problem as a {@link PostRuleError} (422) or {@link ReferenceNotFoundError} (404 for media).
+ */
+export function validateItems(
+  items: ReadonlyArray<{ text: string; mediaIds?: readonly string[] | undefined }>,
+  rules: { maxItems: number; textLimit: number; media: OwnedMedia },
+): DraftItem[] {
+  if (items.length === 0) {
+    throw new PostRuleError('thread_empty', 'A post needs at least one item.', { field: 'items', count: 0 });
+  }
+  if (items.length > rules.maxItems) {
+    throw new PostRuleError(
+      'thread_too_long',
+      `A thread can have at most ${rules.maxItems} items; this one has ${items.length}.`,
+      { field: 'items', count: items.length, limit: rules.maxItems },
+    );
+  }
+  return items.map((item, index) => {
+    const n = index + 1;
+    const mediaIds = [...(item.mediaIds ?? [])];
+    const text = item.text.trim() === '' ? '' : item.text;
+    if (text === '' && mediaIds.length === 0) {
+      throw new PostRuleError('empty_item', `Item ${n} has neither text nor media.`, {
+        item: index,
+        field: 'text',
+      });
+    }
+    if (text !== '') {
+      const check = checkText(text, rules.textLimit);
+      if (check.problem === 'text_too_long') {
+        throw new PostRuleError(
+          'text_too_long',
+          `Item ${n} is ${check.weightedLength} characters long as X counts them; the limit for this account is ${check.limit}.`,
+          { item: index, field: 'text', weightedLength: check.weightedLength, limit: check.limit },
+        );
+      }
+      if (check.problem === 'invalid_characters') {
+        throw new PostRuleError(
+          'invalid_characters',
+          `Item ${n} contains characters X does not accept (U+FFFE, U+FEFF or U+FFFF).`,
+          { item: index, field: 'text' },
+        );
+      }
+    }
+    checkMedia(mediaIds, index, rules.media);
+    return { text, mediaIds };
+  });
+}
+
+function checkMedia(mediaIds: string[], index: number, owned: OwnedMedia): void {
+  const n = index + 1;
+  if (new Set(mediaIds).size !== mediaIds.length) {
+    throw new PostRuleError('duplicate_media', `Item ${n} lists the same media more than once.`, {
+      item: index,
+      field: 'mediaIds',
+    });
+  }
+  const types: MediaType[] = [];
+  for (const id of mediaIds) {
+    const media = owned.get(id);
+    if (!media) {
+      throw new ReferenceNotFoundError(
+        'media_not_found',
+        `Item ${n} refers to media ${id}, which was not found.`,
+        {
+          item: index,
+          field: 'mediaIds',
+          mediaId: id,
+        },
+      );
+    }
+    types.push(media.mediaType);
+  }
+  const moving = types.filter((t) => t !== 'image');
+  if (moving.length > 0 && types.length > 1) {
+    throw new PostRuleError(
+      'mixed_media',
+      `Item ${n} combines a ${moving[0] === 'gif' ? 'GIF' : 'video'} with other media; X allows one GIF or one video alone, or up to ${MAX_IMAGES_PER_ITEM} images.`,
+      { item: index, field: 'mediaIds' },
+    );
+  }
+  if (types.length > MAX_IMAGES_PER_ITEM) {
+    throw new PostRuleError(
+      'too_many_media',
+      `Item ${n} has ${types.length} images; X allows at most ${MAX_IMAGES_PER_ITEM} per tweet.`,
+      { item: index, field: 'mediaIds', count: types.length, limit: MAX_IMAGES_PER_ITEM },
+    );
+  }
+}
