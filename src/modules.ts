@@ -1,4 +1,7 @@
+import { accountsRoutes, refresherLoop } from './accounts/index.ts';
 import type { RouteModule } from './http/types.ts';
+import { mediaModule } from './media/index.ts';
+import { postsModule } from './posts/index.ts';
 import { usersRoutes } from './users/users.routes.ts';
 import type { WorkerLoopFactory } from './worker.ts';
 
@@ -7,7 +10,7 @@ import type { WorkerLoopFactory } from './worker.ts';
  * OpenAPI, `/healthz`, `/readyz` and `/metrics`). Add yours here: `import { postsRoutes } from './posts/index.ts'`.
  * A module that installs app-wide hooks (e.g. Idempotency-Key handling) goes first.
  */
-export const routeModules: readonly RouteModule[] = [usersRoutes];
+export const routeModules: readonly RouteModule[] = [usersRoutes, accountsRoutes, mediaModule, postsModule];
 
 /** Background loops run by `xgate worker` and `xgate serve` (unless `--no-worker`). Add yours here. */
-export const workerLoops: readonly WorkerLoopFactory[] = [];
+export const workerLoops: readonly WorkerLoopFactory[] = [refresherLoop];
