@@ -1,0 +1,175 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createDatabase, pendingMigrations } from '../src/db/index.ts';
+import { freePort, makeTempDir } from './helpers/index.ts';
+
+const BIN = join(import.meta.dirname, '..', 'bin', 'xgate.js');
+
+/** The parent's environment without anything that configures xgate, plus `env`. */
+function cleanEnv(env: Record<string, string>): NodeJS.ProcessEnv {
+  const base = Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([k]) => !/^(X_|XGATE_|DATABASE_URL$|PUBLIC_URL$|HOST$|PORT$|LOG_LEVEL$)/.test(k),
+    ),
+  );
+  return { ...base, ...env };
+}
+
+interface Child {
+  process: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exit: Promise<number | null>;
+}
+
+function run(args: string[], env: Record<string, string>): Child {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: cleanEnv(env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout?.on('data', (chunk) => {
+    out += chunk;
+  });
+  child.stderr?.on('data', (chunk) => {
+    err += chunk;
+  });
+  const exit = once(child, 'exit').then(([code]) => code as number | null);
+  return { process: child, stdout: () => out, stderr: () => err, exit };
+}
+
+async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, child: Child): Promise<T> {
+  for (let i = 0; i < 300; i++) {
+    if (child.process.exitCode !== null)
+      throw new Error(`exited before ${what}:\n${child.stdout()}\n${child.stderr()}`);
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}:\n${child.stdout()}\n${child.stderr()}`);
+}
+
+const children: ChildProcess[] = [];
+const dirs: { remove(): void }[] = [];
+afterEach(() => {
+  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+  for (const dir of dirs.splice(0)) dir.remove();
+});
+function tempDir(): string {
+  const dir = makeTempDir('xgate-cli-');
+  dirs.push(dir);
+  return dir.path;
+}
+
+describe('xgate CLI', () => {
+  it('`xgate migrate` migrates a fresh SQLite file', async () => {
+    const dir = tempDir();
+    const url = `sqlite:${join(dir, 'nested', 'fresh.db')}`;
+    const child = run(['migrate'], { DATABASE_URL: url, XGATE_DATA_DIR: dir });
+    expect(await child.exit).toBe(0);
+    expect(child.stdout()).toMatch(/Applied 4 migration\(s\)/);
+    const handle = await createDatabase(url);
+    try {
+      expect(await pendingMigrations(handle.db)).toEqual([]);
+    } finally {
+      await handle.destroy();
+    }
+    const again = run(['migrate'], { DATABASE_URL: url, XGATE_DATA_DIR: dir });
+    expect(await again.exit).toBe(0);
+    expect(again.stdout()).toContain('Already up to date.');
+  });
+
+  it('refuses an invalid configuration with one message listing every bad variable, exit 1', async () => {
+    const child = run(['serve'], {
+      XGATE_DATA_DIR: tempDir(),
+      PORT: 'eighty',
+      X_TIER: 'gold',
+      PUBLIC_URL: 'nope',
+    });
+    expect(await child.exit).toBe(1);
+    const message = child.stderr();
+    for (const variable of ['PORT', 'X_TIER', 'PUBLIC_URL']) expect(message).toContain(variable);
+    expect(message.match(/Invalid configuration/g)).toHaveLength(1);
+  });
+
+  it('`xgate serve` in sandbox mode becomes ready, says so, and stops cleanly on SIGTERM', async () => {
+    const dir = tempDir();
+    const port = await freePort();
+    const child = run(['serve'], {
+      XGATE_DATA_DIR: dir,
+      PORT: String(port),
+      XGATE_SANDBOX_EMULATOR_PORT: '0',
+      LOG_LEVEL: 'info',
+    });
+    children.push(child.process);
+    const base = `http://127.0.0.1:${port}`;
+    await waitFor(
+      async () => ((await fetch(`${base}/readyz`)).status === 200 ? true : undefined),
+      '/readyz 200',
+      child,
+    );
+
+    const lines = child
+      .stdout()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { msg: string; emulatorUrl?: string });
+    const sandboxLine = lines.find((l) => l.msg.startsWith('Sandbox mode'));
+    expect(sandboxLine?.emulatorUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(lines.findIndex((l) => l.msg.startsWith('Sandbox mode'))).toBe(0);
+    expect(lines.some((l) => l.msg.includes(`${base}/auth/x/login`))).toBe(true);
+    // The emulator really runs in-process.
+    expect((await fetch(`${sandboxLine?.emulatorUrl}/2/users/me`)).status).toBe(401);
+
+    child.process.kill('SIGTERM');
+    expect(await child.exit).toBe(0);
+    expect(child.stdout()).toContain('"msg":"stopped"');
+  });
+
+  it('`xgate emulator` serves the X API with the registered clients', async () => {
+    const dir = tempDir();
+    const port = await freePort();
+    const child = run(
+      [
+        'emulator',
+        '--port',
+        String(port),
+        '--tier',
+        'free',
+        '--client',
+        'app1:s3cret:http://127.0.0.1:9999/cb',
+        '--client',
+        'public1::http://127.0.0.1:9999/cb',
+        '--state',
+        join(dir, 'state.json'),
+      ],
+      {},
+    );
+    children.push(child.process);
+    const base = `http://127.0.0.1:${port}`;
+    const users = await waitFor(
+      async () => {
+        const answer = await fetch(`${base}/__admin/users`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ username: 'alice' }),
+        });
+        return answer.ok ? ((await answer.json()) as { username: string }) : undefined;
+      },
+      'the emulator',
+      child,
+    );
+    expect(users.username).toBe('alice');
+    child.process.kill('SIGTERM');
+    expect(await child.exit).toBe(0);
+  });
+
+  it('rejects a malformed --client', async () => {
+    const child = run(['emulator', '--client', 'only-an-id'], {});
+    expect(await child.exit).not.toBe(0);
+    expect(child.stderr()).toContain('ID:SECRET:REDIRECT_URI');
+  });
+});
