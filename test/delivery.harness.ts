@@ -1,0 +1,217 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { connectUser } from '../emulator/testing/connect-user.ts';
+import { createTokenSealer } from '../src/accounts/sealing.ts';
+import { createTokenVault, type TokenVault } from '../src/accounts/vault.ts';
+import { createDatabase, type DatabaseHandle, migrateToLatest } from '../src/db/index.ts';
+import type { MediaType } from '../src/db/schema.ts';
+import { createDeliveryMetrics, type DeliveryMetrics } from '../src/delivery/delivery.metrics.ts';
+import { createDispatcher, type Dispatcher, type DispatcherSettings } from '../src/delivery/dispatcher.ts';
+import { RateLimitBook } from '../src/delivery/rate-limit-book.ts';
+import { createMediaUploader } from '../src/media/x-upload.ts';
+import { insertPost } from '../src/posts/posts.repository.ts';
+import { createXClient, defaultScopes, type XClient } from '../src/x/index.ts';
+import { startTestEmulator, type TestEmulator } from './helpers/emulator.ts';
+import { createTestClock, type DialectContext, type TestClock } from './helpers/index.ts';
+
+/** The client `connectUser` registers at the emulator; the X client refreshes tokens as this public client. */
+const EMULATOR_TEST_CLIENT = { clientId: 'emulator-test-client', redirectUri: 'http://127.0.0.1/callback' };
+
+/** Everything a dispatcher test needs: a migrated database, the emulator on one shared clock, the dispatcher. */
+export interface DeliveryHarness {
+  handle: DatabaseHandle;
+  clock: TestClock;
+  emu: TestEmulator;
+  x: XClient;
+  vault: TokenVault;
+  rateLimits: RateLimitBook;
+  metrics: DeliveryMetrics;
+  registry: Registry;
+  dispatcher: Dispatcher;
+  dataDir: string;
+  /** A user with one connected X account (tokens issued by the emulator through the real OAuth flow). */
+  makeAccount(username?: string): Promise<{ userId: string; accountId: string; xUserId: string }>;
+  /** A `scheduled` post (due now unless `scheduledAt`); returns its id. */
+  makePost(
+    account: { userId: string; accountId: string },
+    items: { text: string; mediaIds?: string[] }[],
+    scheduledAt?: number,
+  ): Promise<string>;
+  /** A stored media file of `bytes`. */
+  makeMedia(
+    userId: string,
+    mediaType: MediaType,
+    mime: string,
+    bytes: Uint8Array,
+    altText?: string,
+  ): Promise<string>;
+  /** Runs the dispatcher until nothing is due and nothing is in flight. */
+  drain(): Promise<number>;
+  post(id: string): Promise<{
+    status: string;
+    errorCode: string | null;
+    errorMessage: string | null;
+    items: { position: number; status: string; tweetId: string | null; errorMessage: string | null }[];
+  }>;
+  close(): Promise<void>;
+}
+
+export async function startDeliveryHarness(
+  ctx: DialectContext,
+  options: {
+    settings?: Partial<DispatcherSettings>;
+    tier?: 'unlimited' | 'free' | 'ppu';
+    xTimeoutMs?: number;
+  } = {},
+): Promise<DeliveryHarness> {
+  const clock = createTestClock();
+  const emu = await startTestEmulator({ now: () => clock.now(), tier: options.tier ?? 'unlimited' });
+  const handle = await createDatabase(ctx.databaseUrl);
+  await migrateToLatest(handle.db);
+  const log = pino({ level: process.env.XGATE_TEST_LOG_LEVEL ?? 'silent' });
+  const rateLimits = new RateLimitBook(handle.db, clock, log);
+  const x = createXClient({
+    oauth: {
+      apiUrl: emu.url,
+      authorizeUrl: `${emu.url}/i/oauth2/authorize`,
+      clientId: EMULATOR_TEST_CLIENT.clientId,
+      redirectUri: EMULATOR_TEST_CLIENT.redirectUri,
+      scopes: defaultScopes,
+    },
+    clock,
+    timeoutMs: options.xTimeoutMs ?? 2000,
+    // X's media processing runs on the emulator's clock: waiting for it moves the shared test clock.
+    sleep: async (ms) => clock.advance(ms),
+    onRateLimit: (info, context) => rateLimits.record(info, context),
+  });
+  const sealer = createTokenSealer(randomBytes(32));
+  const vault = createTokenVault({ db: handle.db, clock, log, x, sealer });
+  const registry = new Registry();
+  const metrics = createDeliveryMetrics(registry);
+  const dataDir = ctx.dataDir;
+  const dispatcher = createDispatcher({
+    db: handle.db,
+    dialect: handle.dialect,
+    clock,
+    log,
+    metrics,
+    forToken: (token, context) => x.forToken(token, context),
+    tokens: vault,
+    uploadMedia: createMediaUploader({ db: handle.db, dataDir }),
+    rateLimits,
+    settings: { pollMs: 10, settleMs: 5000, backoffBaseMs: 1000, ...options.settings },
+    sleep: async () => {},
+  });
+  const db = handle.db;
+  let accounts = 0;
+
+  return {
+    handle,
+    clock,
+    emu,
+    x,
+    vault,
+    rateLimits,
+    metrics,
+    registry,
+    dispatcher,
+    dataDir,
+    async makeAccount(username = `user${++accounts}_${randomBytes(3).toString('hex')}`) {
+      const connected = await connectUser(emu.emulator, { username });
+      const now = clock.now();
+      const userId = randomUUID();
+      const accountId = randomUUID();
+      await db.insertInto('users').values({ id: userId, created_at: now }).execute();
+      await db
+        .insertInto('accounts')
+        .values({
+          id: accountId,
+          user_id: userId,
+          x_user_id: connected.userId,
+          username: connected.username,
+          name: connected.username,
+          profile_image_url: null,
+          subscription_type: null,
+          status: 'active',
+          status_reason: null,
+          scopes: defaultScopes.join(' '),
+          access_token_sealed: sealer.seal(accountId, 'access', connected.accessToken),
+          refresh_token_sealed: connected.refreshToken
+            ? sealer.seal(accountId, 'refresh', connected.refreshToken)
+            : null,
+          token_expires_at: now + 7200 * 1000,
+          last_refreshed_at: now,
+          refresh_lease_owner: null,
+          refresh_lease_until: null,
+          refresh_failures: 0,
+          next_refresh_at: null,
+          created_at: now,
+          updated_at: now,
+        })
+        .execute();
+      return { userId, accountId, xUserId: connected.userId };
+    },
+    async makePost(account, items, scheduledAt) {
+      const id = randomUUID();
+      const now = clock.now();
+      await insertPost(db, {
+        id,
+        userId: account.userId,
+        accountId: account.accountId,
+        scheduledAt: scheduledAt ?? now,
+        now,
+        items: items.map((item) => ({ text: item.text, mediaIds: item.mediaIds ?? [] })),
+      });
+      return id;
+    },
+    async makeMedia(userId, mediaType, mime, bytes, altText) {
+      const id = randomUUID();
+      await mkdir(join(dataDir, 'media'), { recursive: true });
+      writeFileSync(join(dataDir, 'media', id), bytes);
+      await db
+        .insertInto('media')
+        .values({
+          id,
+          user_id: userId,
+          media_type: mediaType,
+          mime,
+          size: bytes.length,
+          sha256: 'test',
+          alt_text: altText ?? null,
+          path: `media/${id}`,
+          created_at: clock.now(),
+        })
+        .execute();
+      return id;
+    },
+    drain: () => dispatcher.runOnce(new AbortController().signal),
+    async post(id) {
+      const row = await db.selectFrom('posts').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+      const items = await db
+        .selectFrom('post_items')
+        .selectAll()
+        .where('post_id', '=', id)
+        .orderBy('position')
+        .execute();
+      return {
+        status: row.status,
+        errorCode: row.error_code,
+        errorMessage: row.error_message,
+        items: items.map((i) => ({
+          position: i.position,
+          status: i.status,
+          tweetId: i.tweet_id,
+          errorMessage: i.error_message,
+        })),
+      };
+    },
+    async close() {
+      await handle.destroy();
+      await emu.stop();
+    },
+  };
+}
