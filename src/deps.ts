@@ -1,11 +1,13 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import type { TokenVault } from './accounts/vault.ts';
 import type { Clock } from './clock.ts';
 import type { Config } from './config/index.ts';
 import type { Database, DialectName } from './db/index.ts';
 import type { AccountDirectory } from './users/account-directory.ts';
 import type { Sessions } from './users/sessions.ts';
+import type { OnRateLimit, XClient } from './x/index.ts';
 
 /**
  * Everything a route module or worker loop may use, built once in `src/server.ts` (`buildDeps`).
@@ -26,4 +28,10 @@ export interface AppDeps {
   sessions: Sessions;
   /** The signed-in user's X accounts, as `GET /api/v1/me` shows them. */
   accounts: AccountDirectory;
+  /** The X API client (OAuth with the app's credentials; `x.forToken(token)` for user-context calls). */
+  x: XClient;
+  /** Budget headers of every X response are passed to each listener here (e.g. the rate-limit book). */
+  xRateLimitListeners: Set<OnRateLimit>;
+  /** The token vault: `getAccessToken(accountId)`, `forceRefresh`, `markNeedsReconnect` (src/accounts/vault.ts). */
+  vault: TokenVault;
 }

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import { createTokenSealer, createTokenVault, vaultTiming } from './accounts/index.ts';
 import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config/index.ts';
 import { createDatabase, type DatabaseHandle, migrateToLatest } from './db/index.ts';
@@ -11,6 +12,7 @@ import { routeModules as defaultRouteModules, workerLoops as defaultWorkerLoops 
 import { tableAccountDirectory } from './users/account-directory.ts';
 import { createCookieSealer, createSessions } from './users/sessions.ts';
 import { createWorker, type Worker, type WorkerLoopFactory } from './worker.ts';
+import { createXClient, defaultScopes, type OnRateLimit } from './x/index.ts';
 
 /** What tests and the CLI may replace when composing the app. */
 export interface AppOverrides {
@@ -49,6 +51,31 @@ function buildDeps(config: Config, handle: DatabaseHandle, clock: Clock, log: Lo
     ttlSeconds: config.sessionTtlHours * 3600,
     secure: config.publicUrl.startsWith('https://'),
   });
+  const xRateLimitListeners = new Set<OnRateLimit>();
+  const x = createXClient({
+    oauth: {
+      apiUrl: config.xApiUrl,
+      authorizeUrl: config.xAuthorizeUrl,
+      // Sandbox mode registers this client id at its in-process emulator.
+      clientId: config.xClientId ?? 'xgate-sandbox',
+      ...(config.xClientSecret !== null && { clientSecret: config.xClientSecret }),
+      redirectUri: `${config.publicUrl}/auth/x/callback`,
+      scopes: defaultScopes,
+    },
+    clock,
+    timeoutMs: config.xTimeoutMs,
+    onRateLimit: (info, context) => {
+      for (const listener of xRateLimitListeners) listener(info, context);
+    },
+  });
+  const vault = createTokenVault({
+    db: handle.db,
+    clock,
+    log,
+    x,
+    sealer: createTokenSealer(config.secretKey),
+    ...vaultTiming(config),
+  });
   return {
     config,
     db: handle.db,
@@ -58,6 +85,9 @@ function buildDeps(config: Config, handle: DatabaseHandle, clock: Clock, log: Lo
     metrics,
     sessions,
     accounts: tableAccountDirectory(handle.db),
+    x,
+    xRateLimitListeners,
+    vault,
   };
 }
 

@@ -45,6 +45,12 @@ export interface Config {
   maxImageBytes: number;
   maxGifBytes: number;
   maxVideoBytes: number;
+  /** The token vault refreshes an access token when it expires within this many seconds (default 300). */
+  refreshMarginSeconds: number;
+  /** Token refreshes the refresher runs at once per process (default 8). */
+  refreshConcurrency: number;
+  /** Timeout of one X API request, in ms (default 30,000). */
+  xTimeoutMs: number;
   /** Things the operator should know about (e.g. a generated secret key); logged at start-up. */
   warnings: readonly string[];
 }
@@ -136,6 +142,9 @@ const envSchema = z.object({
   XGATE_MAX_IMAGE_BYTES: int(1, 1024 * MB, 5 * MB),
   XGATE_MAX_GIF_BYTES: int(1, 1024 * MB, 15 * MB),
   XGATE_MAX_VIDEO_BYTES: int(1, 4096 * MB, 512 * MB),
+  XGATE_REFRESH_MARGIN_SECONDS: int(0, 7 * 24 * 3600, 300),
+  XGATE_REFRESH_CONCURRENCY: int(1, 256, 8),
+  XGATE_X_TIMEOUT_MS: int(100, 10 * 60_000, 30_000),
 });
 
 function decodeKey(text: string): Buffer | null {
@@ -195,6 +204,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxImageBytes: e.XGATE_MAX_IMAGE_BYTES,
     maxGifBytes: e.XGATE_MAX_GIF_BYTES,
     maxVideoBytes: e.XGATE_MAX_VIDEO_BYTES,
+    refreshMarginSeconds: e.XGATE_REFRESH_MARGIN_SECONDS,
+    refreshConcurrency: e.XGATE_REFRESH_CONCURRENCY,
+    xTimeoutMs: e.XGATE_X_TIMEOUT_MS,
     warnings: Object.freeze(warnings),
   });
 }

@@ -1,0 +1,116 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely, Selectable } from 'kysely';
+import type { AccountStatus, AccountsTable, Database } from '../db/schema.ts';
+
+/** An X account as the rest of xgate sees it: never its tokens. */
+export interface Account {
+  id: string;
+  userId: string;
+  xUserId: string;
+  username: string;
+  name: string;
+  profileImageUrl: string | null;
+  subscriptionType: string | null;
+  status: AccountStatus;
+  /** Why the account is not `active`, in a sentence a person understands (what happened, how to fix it). */
+  statusReason: string | null;
+  scopes: string[];
+  /** Epoch ms; null once disconnected. */
+  tokenExpiresAt: number | null;
+  lastRefreshedAt: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type AccountRow = Selectable<AccountsTable>;
+
+/** The one row → domain conversion. */
+export function toAccount(row: AccountRow): Account {
+  return {
+    id: row.id,
+    userId: row.user_id,
+    xUserId: row.x_user_id,
+    username: row.username,
+    name: row.name,
+    profileImageUrl: row.profile_image_url,
+    subscriptionType: row.subscription_type,
+    status: row.status,
+    statusReason: row.status_reason,
+    scopes: row.scopes.split(' ').filter((scope) => scope !== ''),
+    tokenExpiresAt: row.token_expires_at,
+    lastRefreshedAt: row.last_refreshed_at,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+export async function findAccountRow(
+  db: Kysely<Database>,
+  accountId: string,
+): Promise<AccountRow | undefined> {
+  return db.selectFrom('accounts').selectAll().where('id', '=', accountId).executeTakeFirst();
+}
+
+/** The account if it belongs to `userId`; undefined otherwise (another user's account is "not found"). */
+export async function findAccountOfUser(
+  db: Kysely<Database>,
+  userId: string,
+  accountId: string,
+): Promise<Account | undefined> {
+  const row = await db
+    .selectFrom('accounts')
+    .selectAll()
+    .where('id', '=', accountId)
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
+  return row ? toAccount(row) : undefined;
+}
+
+/** The user's accounts, oldest first. */
+export async function listAccountsOfUser(db: Kysely<Database>, userId: string): Promise<Account[]> {
+  const rows = await db
+    .selectFrom('accounts')
+    .selectAll()
+    .where('user_id', '=', userId)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
+  return rows.map(toAccount);
+}
+
+/** Appends to the account's history (`connected`, `refreshed`, `refresh_failed`, `needs_reconnect`, …). */
+export async function recordAccountEvent(
+  db: Kysely<Database>,
+  accountId: string,
+  kind: string,
+  detail: string | null,
+  at: number,
+): Promise<void> {
+  await db
+    .insertInto('account_events')
+    .values({ id: randomUUID(), account_id: accountId, kind, detail, at })
+    .execute();
+}
+
+/** Marks the account `needs_reconnect` with `reason` and releases any refresh lease. */
+export async function markNeedsReconnect(
+  db: Kysely<Database>,
+  accountId: string,
+  reason: string,
+  now: number,
+): Promise<void> {
+  await db
+    .updateTable('accounts')
+    .set({
+      status: 'needs_reconnect',
+      status_reason: reason,
+      refresh_lease_owner: null,
+      refresh_lease_until: null,
+      next_refresh_at: null,
+      updated_at: now,
+    })
+    .where('id', '=', accountId)
+    .where('status', '=', 'active')
+    .execute();
+  await recordAccountEvent(db, accountId, 'needs_reconnect', reason, now);
+}

@@ -1,0 +1,283 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.ts';
+import type { Database } from '../db/schema.ts';
+import { NotFoundError, ServiceUnavailableError } from '../http/errors.ts';
+import { createUser } from '../users/users.repository.ts';
+import { type XClient, XError, type XTokenSet, type XUser } from '../x/index.ts';
+import { AccountRefreshFailedError, AccountUnusableError } from './accounts.errors.ts';
+import {
+  type Account,
+  findAccountOfUser,
+  findAccountRow,
+  listAccountsOfUser,
+  recordAccountEvent,
+  toAccount,
+} from './accounts.repository.ts';
+import type { TokenSealer } from './sealing.ts';
+import type { TokenVault } from './vault.ts';
+
+/** Scopes xgate cannot work without, and what each is for (used in `status_reason`). */
+export const requiredScopes: Readonly<Record<string, string>> = {
+  'tweet.read': 'read tweets',
+  'tweet.write': 'publish tweets',
+  'users.read': 'read the profile',
+  'media.write': 'upload images and videos',
+  'offline.access': 'stay connected for more than two hours',
+};
+
+/** The `status_reason` for a grant missing required scopes, or null when nothing is missing. */
+export function missingScopesReason(granted: readonly string[]): string | null {
+  const missing = Object.keys(requiredScopes).filter((scope) => !granted.includes(scope));
+  if (missing.length === 0) return null;
+  const list = missing.map((scope) => `"${scope}" (${requiredScopes[scope]})`).join(', ');
+  return `X did not grant ${list}. Reconnect the account and allow every requested permission; if X does not ask for them, enable them for the app ("Read and write" access) in the X developer portal.`;
+}
+
+export interface AccountsServiceDeps {
+  db: Kysely<Database>;
+  clock: Clock;
+  log: Logger;
+  x: XClient;
+  vault: TokenVault;
+  sealer: TokenSealer;
+}
+
+/** What the sign-in callback hands over once X has answered. */
+export interface ConnectInput {
+  /** The signed-in user when adding an account (`?connect=1`); null for a plain sign-in. */
+  userId: string | null;
+  profile: XUser;
+  tokens: XTokenSet;
+}
+
+/** Accounts: connect (sign-in), list, verify, disconnect. Tokens stay inside; answers never carry them. */
+export interface AccountsService {
+  /**
+   * Stores the account after a successful authorization and answers which user to sign in.
+   * A plain sign-in maps the X account to its user through `accounts.x_user_id` (the oldest row wins when
+   * several users connected the same X account); an unknown X account creates a new user.
+   * Reconnecting an account updates it in place (tokens, profile, scopes, status); a grant without a refresh
+   * token never erases a stored one. A grant missing a required scope is stored as `needs_reconnect`.
+   */
+  connect(input: ConnectInput): Promise<{ userId: string; account: Account }>;
+  listForUser(userId: string): Promise<Account[]>;
+  /** "Test connection" (CONTRACT §3 verify): refresh if due, `GET /2/users/me`, store the profile. */
+  verify(userId: string, accountId: string): Promise<Account>;
+  /** Revokes at X, erases the tokens, marks it `disconnected`, cancels its scheduled posts. */
+  disconnect(userId: string, accountId: string): Promise<void>;
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE';
+}
+
+/** Builds the accounts service. */
+export function createAccountsService(deps: AccountsServiceDeps): AccountsService {
+  const { db, clock, log, x, vault, sealer } = deps;
+
+  async function userFor(xUserId: string): Promise<string | null> {
+    const row = await db
+      .selectFrom('accounts')
+      .select('user_id')
+      .where('x_user_id', '=', xUserId)
+      .orderBy('created_at')
+      .orderBy('id')
+      .executeTakeFirst();
+    return row?.user_id ?? null;
+  }
+
+  async function upsert(userId: string, profile: XUser, tokens: XTokenSet): Promise<Account> {
+    const now = clock.now();
+    const reason = missingScopesReason(tokens.scopes);
+    const existing = await db
+      .selectFrom('accounts')
+      .select('id')
+      .where('user_id', '=', userId)
+      .where('x_user_id', '=', profile.id)
+      .executeTakeFirst();
+    const id = existing?.id ?? randomUUID();
+    const values = {
+      username: profile.username,
+      name: profile.name,
+      profile_image_url: profile.profileImageUrl,
+      subscription_type: profile.subscriptionType,
+      status: reason === null ? ('active' as const) : ('needs_reconnect' as const),
+      status_reason: reason,
+      scopes: tokens.scopes.join(' '),
+      access_token_sealed: sealer.seal(id, 'access', tokens.accessToken),
+      token_expires_at: tokens.expiresAt,
+      last_refreshed_at: now,
+      refresh_lease_owner: null,
+      refresh_lease_until: null,
+      refresh_failures: 0,
+      next_refresh_at: null,
+      updated_at: now,
+    };
+    const refresh =
+      tokens.refreshToken === null
+        ? {}
+        : { refresh_token_sealed: sealer.seal(id, 'refresh', tokens.refreshToken) };
+    if (existing) {
+      await db
+        .updateTable('accounts')
+        .set({ ...values, ...refresh })
+        .where('id', '=', id)
+        .execute();
+    } else {
+      try {
+        await db
+          .insertInto('accounts')
+          .values({
+            id,
+            user_id: userId,
+            x_user_id: profile.id,
+            refresh_token_sealed: null,
+            created_at: now,
+            ...values,
+            ...refresh,
+          })
+          .execute();
+      } catch (error) {
+        // The same authorization completed twice at once: the other one inserted; update it instead.
+        if (isUniqueViolation(error)) return upsert(userId, profile, tokens);
+        throw error;
+      }
+    }
+    await recordAccountEvent(db, id, existing ? 'reconnected' : 'connected', reason, now);
+    if (reason !== null) await recordAccountEvent(db, id, 'needs_reconnect', reason, now);
+    const row = await findAccountRow(db, id);
+    if (!row) throw new Error(`account ${id} vanished right after it was stored`);
+    return toAccount(row);
+  }
+
+  async function requireAccount(userId: string, accountId: string): Promise<Account> {
+    const account = await findAccountOfUser(db, userId, accountId);
+    if (!account) throw new NotFoundError('account', 'account_not_found');
+    return account;
+  }
+
+  async function revokeAtX(accountId: string): Promise<void> {
+    const row = await findAccountRow(db, accountId);
+    if (!row) return;
+    const tokens: ['refresh_token' | 'access_token', string | null][] = [
+      ['refresh_token', row.refresh_token_sealed],
+      ['access_token', row.access_token_sealed],
+    ];
+    for (const [hint, sealed] of tokens) {
+      if (sealed === null) continue;
+      let token: string;
+      try {
+        token = sealer.unseal(row.id, hint === 'refresh_token' ? 'refresh' : 'access', sealed);
+      } catch {
+        continue;
+      }
+      try {
+        await x.revoke(token, hint, { xUserId: row.x_user_id });
+      } catch (error) {
+        // A token X no longer knows is as good as revoked; anything else means X could not be told.
+        if (error instanceof XError && error.failureClass === 'terminal') continue;
+        log.warn({ accountId, code: (error as { code?: string }).code }, 'could not revoke a token at X');
+        throw new ServiceUnavailableError(
+          'X could not be reached to revoke the account’s access; nothing was changed. Try again in a moment.',
+          'x_unavailable',
+        );
+      }
+    }
+  }
+
+  return {
+    async connect({ userId, profile, tokens }) {
+      let owner = userId ?? (await userFor(profile.id));
+      if (owner === null) owner = (await createUser(db, clock.now())).id;
+      const account = await upsert(owner, profile, tokens);
+      log.info({ accountId: account.id, xUserId: profile.id, status: account.status }, 'X account connected');
+      return { userId: owner, account };
+    },
+
+    listForUser: (userId) => listAccountsOfUser(db, userId),
+
+    async verify(userId, accountId) {
+      const account = await requireAccount(userId, accountId);
+      if (account.status === 'disconnected') throw new AccountUnusableError(accountId, 'disconnected', null);
+      if (account.status === 'needs_reconnect') return account;
+      const attempt = async (token: string) => x.forToken(token, { xUserId: account.xUserId }).getMe();
+      let profile: XUser;
+      try {
+        try {
+          profile = await attempt(await vault.getAccessToken(accountId));
+        } catch (error) {
+          if (!(error instanceof XError) || error.failureClass !== 'auth') throw error;
+          try {
+            profile = await attempt(await vault.forceRefresh(accountId));
+          } catch (again) {
+            if (!(again instanceof XError) || again.failureClass !== 'auth') throw again;
+            await vault.markNeedsReconnect(
+              accountId,
+              'X refused the account’s access token even right after a refresh (401 Unauthorized): the access was revoked at X. Reconnect the account to continue.',
+            );
+            return requireAccount(userId, accountId);
+          }
+        }
+      } catch (error) {
+        if (error instanceof AccountUnusableError) return requireAccount(userId, accountId);
+        if (error instanceof AccountRefreshFailedError) throw error;
+        if (error instanceof XError) {
+          throw new ServiceUnavailableError(
+            `X could not be asked about the account for now (${error.code}).`,
+            'x_unavailable',
+          );
+        }
+        throw error;
+      }
+      const now = clock.now();
+      await db
+        .updateTable('accounts')
+        .set({
+          username: profile.username,
+          name: profile.name,
+          profile_image_url: profile.profileImageUrl,
+          subscription_type: profile.subscriptionType,
+          updated_at: now,
+        })
+        .where('id', '=', accountId)
+        .execute();
+      await recordAccountEvent(db, accountId, 'verified', null, now);
+      return requireAccount(userId, accountId);
+    },
+
+    async disconnect(userId, accountId) {
+      const account = await requireAccount(userId, accountId);
+      if (account.status === 'disconnected') return;
+      await revokeAtX(accountId);
+      const now = clock.now();
+      await db.transaction().execute(async (trx) => {
+        await trx
+          .updateTable('accounts')
+          .set({
+            status: 'disconnected',
+            status_reason: 'Disconnected by its owner; the tokens were revoked at X and erased.',
+            access_token_sealed: null,
+            refresh_token_sealed: null,
+            token_expires_at: null,
+            refresh_lease_owner: null,
+            refresh_lease_until: null,
+            next_refresh_at: null,
+            updated_at: now,
+          })
+          .where('id', '=', accountId)
+          .execute();
+        await trx
+          .updateTable('posts')
+          .set({ status: 'canceled', updated_at: now })
+          .where('account_id', '=', accountId)
+          .where('status', '=', 'scheduled')
+          .execute();
+        await recordAccountEvent(trx, accountId, 'disconnected', null, now);
+      });
+      log.info({ accountId }, 'X account disconnected');
+    },
+  };
+}

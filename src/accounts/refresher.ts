@@ -1,0 +1,110 @@
+import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.ts';
+import type { Database } from '../db/schema.ts';
+import type { WorkerLoop } from '../worker.ts';
+import type { TokenVault } from './vault.ts';
+
+/** Knobs of the refresher. */
+export interface RefresherOptions {
+  db: Kysely<Database>;
+  clock: Clock;
+  log: Logger;
+  vault: TokenVault;
+  /** Refresh tokens expiring within this many ms (the vault's margin; default 5 minutes). */
+  marginMs?: number;
+  /** Refresh ahead of posts due within this many ms (default 15 minutes). */
+  lookaheadMs?: number;
+  /** Refresh idle accounts not refreshed for this long, so refresh tokens never age out (default 24 h). */
+  keepAliveMs?: number;
+  /** Refreshes in flight at once (default 8). */
+  concurrency?: number;
+  /** Pause after a round with nothing to do, in ms (default 5 s). */
+  idleMs?: number;
+}
+
+interface Candidate {
+  id: string;
+  postDue: boolean;
+}
+
+/**
+ * The refresher loop: refreshes accounts whose token expires within the margin, accounts with posts due soon
+ * (so publishing never waits on a refresh), and keep-alives for idle accounts. Several workers share the work:
+ * each picks a shuffled batch of due accounts and refreshes them through the vault, whose lease (taken by
+ * compare-and-set, with a re-read) makes sure an account is refreshed once even when two workers pick it.
+ */
+export function createRefresher(options: RefresherOptions): WorkerLoop {
+  const { db, clock, log, vault } = options;
+  const marginMs = options.marginMs ?? 5 * 60_000;
+  const lookaheadMs = options.lookaheadMs ?? 15 * 60_000;
+  const keepAliveMs = options.keepAliveMs ?? 24 * 60 * 60_000;
+  const concurrency = options.concurrency ?? 8;
+
+  async function candidates(now: number, limit: number): Promise<Candidate[]> {
+    const postDue = (eb: ExpressionBuilder<Database, 'accounts'>) =>
+      eb.exists(
+        eb
+          .selectFrom('posts')
+          .select(sql`1`.as('one'))
+          .whereRef('posts.account_id', '=', 'accounts.id')
+          .where('posts.status', '=', 'scheduled')
+          .where('posts.next_attempt_at', '<=', now + lookaheadMs),
+      );
+    const rows = await db
+      .selectFrom('accounts')
+      .select((eb) => ['accounts.id', postDue(eb).as('post_due')])
+      .where('accounts.status', '=', 'active')
+      .where('accounts.refresh_token_sealed', 'is not', null)
+      .where((eb) => eb.or([eb('refresh_lease_until', 'is', null), eb('refresh_lease_until', '<=', now)]))
+      .where((eb) => eb.or([eb('next_refresh_at', 'is', null), eb('next_refresh_at', '<=', now)]))
+      .where((eb) =>
+        eb.or([
+          eb('token_expires_at', '<=', now + marginMs),
+          eb(eb.fn.coalesce('last_refreshed_at', 'accounts.created_at'), '<=', now - keepAliveMs),
+          eb.and([eb('token_expires_at', '<=', now + lookaheadMs + marginMs), postDue(eb)]),
+        ]),
+      )
+      .orderBy('token_expires_at')
+      .limit(limit)
+      .execute();
+    return rows.map((row) => ({ id: row.id, postDue: Boolean(row.post_due) }));
+  }
+
+  return {
+    name: 'refresher',
+    idleMs: options.idleMs ?? 5000,
+    async runOnce(signal) {
+      const now = clock.now();
+      // A wider pick than one round needs, shuffled, so workers picking at once mostly take different rows.
+      const picked = await candidates(now, concurrency * 4);
+      for (let i = picked.length - 1; i > 0; i -= 1) {
+        const j = Math.floor(Math.random() * (i + 1));
+        [picked[i], picked[j]] = [picked[j]!, picked[i]!];
+      }
+      let refreshed = 0;
+      let next = 0;
+      const lane = async () => {
+        while (!signal.aborted && next < picked.length) {
+          const candidate = picked[next++]!;
+          const validUntil = now + marginMs + (candidate.postDue ? lookaheadMs : 0);
+          try {
+            const outcome = await vault.refreshIfNeeded(candidate.id, {
+              validUntil,
+              refreshedAfter: now - keepAliveMs,
+            });
+            if (outcome === 'refreshed') refreshed += 1;
+          } catch (error) {
+            // The vault already recorded the failure on the account (backoff or needs_reconnect).
+            log.debug(
+              { accountId: candidate.id, code: (error as { code?: string }).code },
+              'refresh skipped',
+            );
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(concurrency, picked.length) }, lane));
+      return refreshed;
+    },
+  };
+}
