@@ -1,9 +1,11 @@
+import { writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { type ClientInput, createEmulator, TIERS, type Tier } from '../../emulator/index.ts';
 import { type Config, ConfigError, loadConfig } from '../config/index.ts';
 import { createDatabase, migrateToLatest } from '../db/index.ts';
 import { createLogger } from '../logger.ts';
 import { createApp } from '../server.ts';
+import { generateOpenApi, OPENAPI_PATH } from './openapi.ts';
 import { stopOnSignals } from './process.ts';
 import { startSandbox } from './sandbox.ts';
 
@@ -112,6 +114,16 @@ export function buildProgram(): Command {
       } finally {
         await handle.destroy();
       }
+    });
+
+  program
+    .command('openapi')
+    .description(`Print the OpenAPI document (or write it with --out ${OPENAPI_PATH}).`)
+    .option('--out <file>', 'write to this file instead of stdout')
+    .action(async (options: { out?: string }) => {
+      const document = await generateOpenApi();
+      if (options.out) writeFileSync(options.out, document);
+      else process.stdout.write(document);
     });
 
   program

@@ -33,6 +33,8 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Lifetime of a browser session, in hours. */
   sessionTtlHours: number;
+  /** Trust `X-Forwarded-*` headers (set when behind a load balancer that sets them); default false. */
+  trustProxy: boolean;
   /** Largest accepted JSON request body, in bytes. */
   bodyLimitBytes: number;
   /** Most items (tweets) a thread may have. */
@@ -51,6 +53,14 @@ export interface Config {
   refreshConcurrency: number;
   /** Timeout of one X API request, in ms (default 30,000). */
   xTimeoutMs: number;
+  /** Dispatcher: accounts published in parallel by one process (default 16). */
+  dispatchConcurrency: number;
+  /** Dispatcher: how long a claim holds without renewal, ms (default 60,000); a dead worker's posts resume after it. */
+  dispatchLeaseMs: number;
+  /** Dispatcher: pause when nothing is due, ms (default 1,000). */
+  dispatchPollMs: number;
+  /** After a create whose answer was lost: wait before trusting "not on X" and sending again, ms (default 30,000). */
+  publishSettleMs: number;
   /** Things the operator should know about (e.g. a generated secret key); logged at start-up. */
   warnings: readonly string[];
 }
@@ -134,6 +144,13 @@ const envSchema = z.object({
       })
       .default('info'),
   ),
+  XGATE_TRUST_PROXY: z.preprocess(
+    emptyToUndefined,
+    z
+      .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
+      .default('false')
+      .transform((v) => v === 'true' || v === '1'),
+  ),
   XGATE_SESSION_TTL_HOURS: int(1, 24 * 365, 24 * 30),
   XGATE_BODY_LIMIT_BYTES: int(1024, 64 * MB, MB),
   XGATE_MAX_THREAD_ITEMS: int(1, 1000, 25),
@@ -145,6 +162,10 @@ const envSchema = z.object({
   XGATE_REFRESH_MARGIN_SECONDS: int(0, 7 * 24 * 3600, 300),
   XGATE_REFRESH_CONCURRENCY: int(1, 256, 8),
   XGATE_X_TIMEOUT_MS: int(100, 10 * 60_000, 30_000),
+  XGATE_DISPATCH_CONCURRENCY: int(1, 1024, 16),
+  XGATE_DISPATCH_LEASE_MS: int(1000, 60 * 60_000, 60_000),
+  XGATE_DISPATCH_POLL_MS: int(10, 60_000, 1000),
+  XGATE_PUBLISH_SETTLE_MS: int(0, 60 * 60_000, 30_000),
 });
 
 function decodeKey(text: string): Buffer | null {
@@ -197,6 +218,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sandboxEmulatorPort: e.XGATE_SANDBOX_EMULATOR_PORT ?? (e.PORT === 0 ? 0 : e.PORT + 1),
     logLevel: e.LOG_LEVEL,
     sessionTtlHours: e.XGATE_SESSION_TTL_HOURS,
+    trustProxy: e.XGATE_TRUST_PROXY,
     bodyLimitBytes: e.XGATE_BODY_LIMIT_BYTES,
     maxThreadItems: e.XGATE_MAX_THREAD_ITEMS,
     scheduleHorizonDays: e.XGATE_SCHEDULE_HORIZON_DAYS,
@@ -207,6 +229,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     refreshMarginSeconds: e.XGATE_REFRESH_MARGIN_SECONDS,
     refreshConcurrency: e.XGATE_REFRESH_CONCURRENCY,
     xTimeoutMs: e.XGATE_X_TIMEOUT_MS,
+    dispatchConcurrency: e.XGATE_DISPATCH_CONCURRENCY,
+    dispatchLeaseMs: e.XGATE_DISPATCH_LEASE_MS,
+    dispatchPollMs: e.XGATE_DISPATCH_POLL_MS,
+    publishSettleMs: e.XGATE_PUBLISH_SETTLE_MS,
     warnings: Object.freeze(warnings),
   });
 }

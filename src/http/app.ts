@@ -20,8 +20,8 @@ export async function buildHttpApp(deps: AppDeps, routeModules: readonly RouteMo
   const app = Fastify({
     loggerInstance: deps.log,
     bodyLimit: deps.config.bodyLimitBytes,
-    // Behind a load balancer the client address comes from X-Forwarded-For; harmless when direct.
-    trustProxy: true,
+    // Only behind a load balancer: otherwise any client could forge its address in X-Forwarded-For.
+    trustProxy: deps.config.trustProxy,
   }).withTypeProvider() as unknown as ZodFastify;
 
   app.setValidatorCompiler(validatorCompiler);
