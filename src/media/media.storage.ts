@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { finished } from 'node:stream/promises';
 import type { MediaType } from '../db/schema.ts';
 import { MediaTooLargeError, UnsupportedMediaError } from './media.errors.ts';
 import { GifFrameCounter, type MediaLimits, SNIFF_BYTES, type SniffedType, sniffMedia } from './sniff.ts';
@@ -59,7 +60,9 @@ export class MediaStorage {
       await once(out, 'finish');
       return { tempPath, ...check.result() };
     } catch (error) {
+      // Wait for the stream to close: it opens its file asynchronously and could create it after the rm.
       out.destroy();
+      await finished(out).catch(() => undefined);
       await rm(tempPath, { force: true });
       // Read the rest away: the answer should reach the client, not a reset connection.
       await drain(iterator).catch(() => undefined);
