@@ -1,4 +1,5 @@
 import { accountsRoutes, refresherLoop } from './accounts/index.ts';
+import { deliveryRoutes, dispatcherLoop } from './delivery/index.ts';
 import type { RouteModule } from './http/types.ts';
 import { mediaModule } from './media/index.ts';
 import { postsModule } from './posts/index.ts';
@@ -10,7 +11,13 @@ import type { WorkerLoopFactory } from './worker.ts';
  * OpenAPI, `/healthz`, `/readyz` and `/metrics`). Add yours here: `import { postsRoutes } from './posts/index.ts'`.
  * A module that installs app-wide hooks (e.g. Idempotency-Key handling) goes first.
  */
-export const routeModules: readonly RouteModule[] = [usersRoutes, accountsRoutes, mediaModule, postsModule];
+export const routeModules: readonly RouteModule[] = [
+  usersRoutes,
+  accountsRoutes,
+  mediaModule,
+  postsModule,
+  deliveryRoutes,
+];
 
 /** Background loops run by `xgate worker` and `xgate serve` (unless `--no-worker`). Add yours here. */
-export const workerLoops: readonly WorkerLoopFactory[] = [refresherLoop];
+export const workerLoops: readonly WorkerLoopFactory[] = [refresherLoop, dispatcherLoop];
