@@ -222,8 +222,25 @@ export async function releaseIdempotencyKey(
     .execute();
 }
 
-/** Deletes keys that expired at or before `now`; returns how many. */
+/** How many expired keys one purge statement deletes at most. */
+const PURGE_BATCH = 1000;
+
+/** Deletes up to 1000 keys that expired at or before `now`; returns how many (call again while > 0). */
 export async function purgeExpiredIdempotencyKeys(db: Kysely<Database>, now: number): Promise<number> {
-  const result = await db.deleteFrom('idempotency_keys').where('expires_at', '<=', now).executeTakeFirst();
+  const result = await db
+    .deleteFrom('idempotency_keys')
+    .where((eb) =>
+      eb(
+        eb.refTuple('user_id', 'key'),
+        'in',
+        eb
+          .selectFrom('idempotency_keys')
+          .select(['user_id', 'key'])
+          .where('expires_at', '<=', now)
+          .limit(PURGE_BATCH)
+          .$asTuple('user_id', 'key'),
+      ),
+    )
+    .executeTakeFirst();
   return Number(result.numDeletedRows);
 }
