@@ -13,13 +13,11 @@ export { checkText, maxWeightedLengthFor, weightedLength } from './text.ts';
 export { createTweetDeleter } from './tweet-deleter.ts';
 
 /** Builds the posts service from the app's dependencies. */
-export function createPostsService(deps: AppDeps, deleteTweet?: TweetDeleter): PostsService {
-  return new PostsService({
-    db: deps.db,
-    clock: deps.clock,
-    config: deps.config,
-    ...(deleteTweet && { deleteTweet }),
-  });
+export function createPostsService(
+  deps: AppDeps,
+  deleteTweet: TweetDeleter = createTweetDeleter(deps),
+): PostsService {
+  return new PostsService({ db: deps.db, clock: deps.clock, config: deps.config, deleteTweet });
 }
 
 /** The posts route module for `src/modules.ts`. */
