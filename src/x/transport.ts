@@ -42,16 +42,23 @@ const beforeSendCodes = new Set([
   'EHOSTUNREACH',
   'ENETUNREACH',
   'UND_ERR_CONNECT_TIMEOUT',
+  'ERR_BAD_PORT',
 ]);
 
-function errorCodeOf(error: unknown): string | undefined {
-  let current: unknown = error;
-  for (let depth = 0; depth < 4 && current instanceof Error; depth += 1) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    current = current.cause;
-  }
-  return undefined;
+/** Error codes along the cause chain (including the attempts of an AggregateError, e.g. IPv4 and IPv6). */
+function errorCodesOf(error: unknown, depth = 0): string[] {
+  if (!(error instanceof Error) || depth > 4) return [];
+  const own = (error as { code?: unknown }).code;
+  const nested =
+    error instanceof AggregateError ? error.errors.flatMap((e) => errorCodesOf(e, depth + 1)) : [];
+  // fetch refuses some ports outright ("bad port") before opening any connection.
+  const refused = error.message === 'bad port' ? ['ERR_BAD_PORT'] : [];
+  return [
+    ...(typeof own === 'string' ? [own] : []),
+    ...refused,
+    ...nested,
+    ...errorCodesOf(error.cause, depth + 1),
+  ];
 }
 
 /** Classifies a thrown fetch/body error as a transport failure. */
@@ -60,8 +67,8 @@ export function transportFailure(
   timedOut: boolean,
 ): 'before_send' | 'after_send' | 'timeout' {
   if (timedOut) return 'timeout';
-  const code = errorCodeOf(error);
-  return code !== undefined && beforeSendCodes.has(code) ? 'before_send' : 'after_send';
+  const codes = errorCodesOf(error);
+  return codes.length > 0 && codes.every((code) => beforeSendCodes.has(code)) ? 'before_send' : 'after_send';
 }
 
 /** Builds the `XError` for a transport failure. */
