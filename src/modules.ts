@@ -10,6 +10,8 @@ import type { WorkerLoopFactory } from './worker.ts';
  * Route modules, registered in this order on the one Fastify app (after the error handler, authentication,
  * OpenAPI, `/healthz`, `/readyz` and `/metrics`). Add yours here: `import { postsRoutes } from './posts/index.ts'`.
  * A module that installs app-wide hooks (e.g. Idempotency-Key handling) goes first.
+ * After adding or changing routes, regenerate the committed OpenAPI document (test/openapi.test.ts checks it):
+ * `npx xgate openapi --out docs/openapi.json`.
  */
 export const routeModules: readonly RouteModule[] = [
   usersRoutes,
