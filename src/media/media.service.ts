@@ -74,6 +74,11 @@ export class MediaService {
     return this.deps.storage.discard(file.tempPath);
   }
 
+  /** The user's media, or undefined (also when it is someone else's). */
+  find(userId: string, id: string): Promise<Media | undefined> {
+    return findMedia(this.deps.db, userId, id);
+  }
+
   /** The user's media, or 404 `media_not_found` (also for another user's media). */
   async get(userId: string, id: string): Promise<Media> {
     const media = await findMedia(this.deps.db, userId, id);

@@ -83,6 +83,11 @@ export class PostsService {
     return this.get(userId, id);
   }
 
+  /** The user's post, or undefined (also when it is someone else's). */
+  find(userId: string, id: string): Promise<Post | undefined> {
+    return findPost(this.deps.db, userId, id);
+  }
+
   /** The user's post, or 404 `post_not_found`. */
   async get(userId: string, id: string): Promise<Post> {
     const post = await findPost(this.deps.db, userId, id);
