@@ -1,6 +1,7 @@
 import { accountsRoutes, refresherLoop } from './accounts/index.ts';
 import { deliveryRoutes, dispatcherLoop } from './delivery/index.ts';
 import type { RouteModule } from './http/types.ts';
+import { idempotencyModule, idempotencyPurgeLoop } from './idempotency/index.ts';
 import { mediaModule } from './media/index.ts';
 import { postsModule } from './posts/index.ts';
 import { usersRoutes } from './users/users.routes.ts';
@@ -14,6 +15,7 @@ import type { WorkerLoopFactory } from './worker.ts';
  * `npx xgate openapi --out docs/openapi.json`.
  */
 export const routeModules: readonly RouteModule[] = [
+  idempotencyModule,
   usersRoutes,
   accountsRoutes,
   mediaModule,
@@ -22,4 +24,8 @@ export const routeModules: readonly RouteModule[] = [
 ];
 
 /** Background loops run by `xgate worker` and `xgate serve` (unless `--no-worker`). Add yours here. */
-export const workerLoops: readonly WorkerLoopFactory[] = [refresherLoop, dispatcherLoop];
+export const workerLoops: readonly WorkerLoopFactory[] = [
+  refresherLoop,
+  dispatcherLoop,
+  idempotencyPurgeLoop,
+];

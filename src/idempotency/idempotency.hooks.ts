@@ -160,7 +160,7 @@ const headerSchema = z.looseObject({
       'Makes a retry safe (e.g. a UUID per logical request): the same key with the same request replays the first answer ' +
         'with `Idempotent-Replayed: true` and does nothing again; with a different request → 422 `idempotency_key_reused`; ' +
         'while the first is still running → 409 `idempotency_key_in_progress` with Retry-After. 1–255 printable ASCII ' +
-        'characters, scoped to the caller, kept 24 hours; 5xx answers are not kept.',
+        'characters, scoped to the caller, kept 24 hours by default (XGATE_IDEMPOTENCY_TTL_HOURS); 5xx answers are not kept.',
     ),
 });
 

@@ -52,6 +52,18 @@ export function mediaRoutes(media: MediaService, largestLimit: number): RouteMod
             consumes: ['multipart/form-data'],
             response: { 201: mediaSchema },
           },
+          config: {
+            // Idempotency-Key: the upload is fingerprinted by the file's sha256 and the fields (the multipart
+            // boundary changes on every retry), once the handler has read them; the key is written in the
+            // create transaction.
+            idempotency: {
+              bodyReadInHandler: true,
+              answerFor: async (request, mediaId) => ({
+                status: 201,
+                body: mediaView(await media.get(requireUser(request).id, mediaId)),
+              }),
+            },
+          },
         },
         async (request, reply) => {
           const user = requireUser(request);
@@ -101,7 +113,25 @@ export function mediaRoutes(media: MediaService, largestLimit: number): RouteMod
           }
           if (!file)
             throw new ValidationError('The upload has no "file" part.', { field: 'file' }, 'file_required');
-          const created = await media.create(user.id, { file, altText });
+          const key = request.idempotency;
+          if (key) {
+            let answered: boolean;
+            try {
+              answered = await key.begin(reply, { file: file.sha256, altText });
+            } catch (error) {
+              await media.discard(file);
+              throw error;
+            }
+            if (answered) {
+              await media.discard(file);
+              return reply;
+            }
+          }
+          const created = await media.create(
+            user.id,
+            { file, altText },
+            key ? { inTransaction: (trx, kept) => key.record(trx, kept.id) } : {},
+          );
           return reply.status(201).send(mediaView(created));
         },
       );

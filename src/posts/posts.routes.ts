@@ -1,3 +1,4 @@
+import type { FastifyRequest } from 'fastify';
 import { Gauge } from 'prom-client';
 import { z } from 'zod';
 import type { AppDeps } from '../deps.ts';
@@ -111,6 +112,15 @@ function decodeCursor(cursor: string): ListPosition {
  * and the queue-depth gauge `xgate_posts_scheduled`.
  */
 export function postsRoutes(posts: PostsService): RouteModule {
+  /** `?wait=SECONDS`: the post once final (or when the wait ends or the client leaves), else as it is. */
+  async function waitIfAsked(request: FastifyRequest, post: Post): Promise<Post> {
+    const { wait } = request.query as { wait?: number };
+    if (!wait) return post;
+    const stop = new AbortController();
+    request.raw.once('close', () => stop.abort());
+    return posts.waitForFinal(post.userId, post.id, wait, stop.signal);
+  }
+
   return (app: ZodFastify, deps: AppDeps) => {
     new Gauge({
       name: 'xgate_posts_scheduled',
@@ -145,17 +155,26 @@ export function postsRoutes(posts: PostsService): RouteModule {
           }),
           response: { 201: postSchema },
         },
+        config: {
+          // Idempotency-Key: the key is written in the create transaction; a retry after the first request
+          // died gets the post as it is by then (waiting again when it asks to).
+          idempotency: {
+            answerFor: async (request, postId) => {
+              const post = await posts.get(requireUser(request).id, postId);
+              return { status: 201, body: postView(await waitIfAsked(request, post)) };
+            },
+          },
+        },
       },
       async (request, reply) => {
         const user = requireUser(request);
-        let post = await posts.create(user.id, request.body);
-        const wait = request.query.wait;
-        if (wait) {
-          const stop = new AbortController();
-          request.raw.once('close', () => stop.abort());
-          post = await posts.waitForFinal(user.id, post.id, wait, stop.signal);
-        }
-        return reply.status(201).send(postView(post));
+        const key = request.idempotency;
+        const post = await posts.create(
+          user.id,
+          request.body,
+          key ? { inTransaction: (trx, created) => key.record(trx, created.id) } : {},
+        );
+        return reply.status(201).send(postView(await waitIfAsked(request, post)));
       },
     );
 

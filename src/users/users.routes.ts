@@ -54,6 +54,8 @@ export const usersRoutes: RouteModule = (app, deps) => {
   app.post(
     '/api/v1/api-keys',
     {
+      // A replayed answer holds the secret: kept sealed, never in clear, for the key's 24 hours.
+      config: { idempotency: { sealAnswer: true } },
       schema: {
         tags: ['api keys'],
         summary: 'Creates an API key. The key is in this answer only; xgate keeps just its hash.',
