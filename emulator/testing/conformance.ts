@@ -38,7 +38,7 @@ export class SpecValidator {
     // The spec uses OpenAPI keywords (discriminator, example) that are not JSON Schema: ignore them.
     this.ajv = new Ajv({ strict: false, allErrors: true, validateSchema: false });
     addFormats(this.ajv);
-    for (const format of ['int32', 'int64', 'float', 'double', 'byte', 'binary', 'password']) {
+    for (const format of ['int32', 'int64', 'long', 'float', 'double', 'byte', 'binary', 'password']) {
       this.ajv.addFormat(format, true);
     }
     this.ajv.addSchema(withErrata(spec) as object, SPEC_ID);
