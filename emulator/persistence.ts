@@ -31,8 +31,8 @@ export function deserializeState(text: string, fallbackTier: Tier): EmulatorStat
   return loaded;
 }
 
-/** Wait this long after a change before writing, so bursts of changes cost one write. */
-const WRITE_DELAY_MS = 250;
+/** Wait this long after a change before writing: a burst of changes (a benchmark, a thread) costs one write. */
+const WRITE_DELAY_MS = 1000;
 
 /**
  * Keeps the state in a file: `load()` at start, `markDirty()` after each change (a debounced, atomic
