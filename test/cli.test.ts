@@ -1,56 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDatabase, pendingMigrations } from '../src/db/index.ts';
+import { spawnXgate as run, waitFor, waitUntilReady } from './helpers/cli.ts';
 import { freePort, makeTempDir } from './helpers/index.ts';
-
-const BIN = join(import.meta.dirname, '..', 'bin', 'xgate.js');
-
-/** The parent's environment without anything that configures xgate, plus `env`. */
-function cleanEnv(env: Record<string, string>): NodeJS.ProcessEnv {
-  const base = Object.fromEntries(
-    Object.entries(process.env).filter(
-      ([k]) => !/^(X_|XGATE_|DATABASE_URL$|PUBLIC_URL$|HOST$|PORT$|LOG_LEVEL$)/.test(k),
-    ),
-  );
-  return { ...base, ...env };
-}
-
-interface Child {
-  process: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  exit: Promise<number | null>;
-}
-
-function run(args: string[], env: Record<string, string>): Child {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    env: cleanEnv(env),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout?.on('data', (chunk) => {
-    out += chunk;
-  });
-  child.stderr?.on('data', (chunk) => {
-    err += chunk;
-  });
-  const exit = once(child, 'exit').then(([code]) => code as number | null);
-  return { process: child, stdout: () => out, stderr: () => err, exit };
-}
-
-async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, child: Child): Promise<T> {
-  for (let i = 0; i < 300; i++) {
-    if (child.process.exitCode !== null)
-      throw new Error(`exited before ${what}:\n${child.stdout()}\n${child.stderr()}`);
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}:\n${child.stdout()}\n${child.stderr()}`);
-}
 
 const children: ChildProcess[] = [];
 const dirs: { remove(): void }[] = [];
@@ -106,17 +59,9 @@ describe('xgate CLI', () => {
     });
     children.push(child.process);
     const base = `http://127.0.0.1:${port}`;
-    await waitFor(
-      async () => ((await fetch(`${base}/readyz`)).status === 200 ? true : undefined),
-      '/readyz 200',
-      child,
-    );
+    await waitUntilReady(base, child);
 
-    const lines = child
-      .stdout()
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as { msg: string; emulatorUrl?: string });
+    const lines = child.logLines() as { msg: string; emulatorUrl?: string }[];
     const sandboxLine = lines.find((l) => l.msg.startsWith('Sandbox mode'));
     expect(sandboxLine?.emulatorUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(lines.findIndex((l) => l.msg.startsWith('Sandbox mode'))).toBe(0);
