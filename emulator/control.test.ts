@@ -7,6 +7,9 @@ import { expectConformsToSpec } from './testing/conformance.ts';
 import { connectUser } from './testing/connect-user.ts';
 import { authorizeUser } from './testing/oauth.ts';
 
+// biome-ignore lint/suspicious/noExplicitAny: tests read answers field by field, as JSON.
+type Json = any;
+
 const START_CLIENT = { clientId: 'start-client', redirectUris: ['http://127.0.0.1:8080/auth/x/callback'] };
 
 let emulator: Emulator;
@@ -21,13 +24,12 @@ afterAll(async () => {
   await emulator.close();
 });
 
-// biome-ignore lint/suspicious/noExplicitAny: tests read answers field by field, as JSON.
 async function admin(
   method: string,
   path: string,
   body?: unknown,
   raw?: string,
-): Promise<{ status: number; body: any }> {
+): Promise<{ status: number; body: Json }> {
   const answer = await fetch(`${url}/__admin${path}`, {
     method,
     ...(body === undefined && raw === undefined

@@ -3,6 +3,9 @@ import { createEmulator, type Emulator } from './index.ts';
 import { expectConformsToSpec } from './testing/conformance.ts';
 import { type ConnectedUser, connectUser } from './testing/connect-user.ts';
 
+// biome-ignore lint/suspicious/noExplicitAny: tests read answers field by field, as JSON.
+type Json = any;
+
 let emulator: Emulator;
 let url: string;
 let alice: ConnectedUser;
@@ -17,7 +20,6 @@ afterAll(async () => {
   await emulator.close();
 });
 
-// biome-ignore lint/suspicious/noExplicitAny: tests read answers field by field, as JSON.
 async function getMe(
   query: string,
   token: string | null = alice.accessToken,
