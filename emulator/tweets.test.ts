@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator } from './index.ts';
 import { authorizeUser } from './testing/oauth.ts';
@@ -421,5 +424,45 @@ describe('GET /2/tweets/:id and GET /2/tweets', () => {
       query: { ids: Array.from({ length: 101 }, (_, i) => String(i + 1)).join(',') },
     });
     expect(tooMany.status).toBe(400);
+  });
+});
+
+describe('state file', () => {
+  it('keeps tweets across a restart: timeline, duplicate check and ledger still work', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'emulator-tweets-'));
+    try {
+      const statePath = join(dir, 'state.json');
+      const first = await createEmulator({ tier: 'unlimited', now: () => START, statePath });
+      const firstUrl = await first.listen();
+      first.control.registerClient({ clientId: CLIENT.clientId, redirectUris: [CLIENT.redirectUri] });
+      const user = first.control.createUser({ username: 'keeper' });
+      const token = (await authorizeUser(firstUrl, { ...CLIENT, userId: user.id })).access_token;
+      const firstCall = xCaller(firstUrl);
+      const kept = await firstCall('POST', '/2/tweets', {
+        token,
+        json: { text: 'kept https://example.com' },
+      });
+      expect(kept.status).toBe(201);
+      await first.close();
+
+      const second = await createEmulator({ tier: 'unlimited', now: () => START, statePath });
+      const secondCall = xCaller(await second.listen());
+      try {
+        const again = await secondCall('POST', '/2/tweets', {
+          token,
+          json: { text: 'kept https://example.com' },
+        });
+        expect(again.status).toBe(403);
+        const timeline = await secondCall('GET', '/2/users/:id/tweets', { token, params: { id: user.id } });
+        expect(timeline.body.data).toEqual([
+          expect.objectContaining({ id: kept.body.data.id, text: kept.body.data.text }),
+        ]);
+        expect(second.control.tweets().map((t) => t.id)).toEqual([kept.body.data.id]);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -14,6 +14,8 @@ export interface TweetIndex {
   recentTexts: Map<string, EmuTweet>;
   /** How many tweets of the source map this index has seen. */
   indexed: number;
+  /** The source map's first tweet when the index was built: a different one means it was refilled. */
+  first: EmuTweet | undefined;
 }
 
 const indexes = new WeakMap<Map<string, EmuTweet>, TweetIndex>();
@@ -21,8 +23,9 @@ const indexes = new WeakMap<Map<string, EmuTweet>, TweetIndex>();
 /** The index of `tweets`, built or rebuilt when it does not match them. */
 export function tweetIndex(tweets: Map<string, EmuTweet>): TweetIndex {
   const existing = indexes.get(tweets);
-  if (existing && existing.indexed === tweets.size) return existing;
-  const index: TweetIndex = { byAuthor: new Map(), recentTexts: new Map(), indexed: 0 };
+  const first = tweets.values().next().value;
+  if (existing && existing.indexed === tweets.size && existing.first === first) return existing;
+  const index: TweetIndex = { byAuthor: new Map(), recentTexts: new Map(), indexed: 0, first };
   for (const tweet of tweets.values()) addToIndex(index, tweet);
   indexes.set(tweets, index);
   return index;
@@ -36,6 +39,7 @@ export function addToIndex(index: TweetIndex, tweet: EmuTweet): void {
     index.byAuthor.set(tweet.authorId, list);
   }
   list.push(tweet);
+  index.first ??= tweet;
   if (tweet.deletedAt === null) {
     const key = textKey(tweet.authorId, postedText(tweet.text, tweet.urls));
     // Delete first so the map's insertion order stays creation order (pruning walks it from the front).
