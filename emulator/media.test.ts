@@ -241,6 +241,17 @@ describe('chunked upload and processing', () => {
     expect((await tweetWith(alice, [id])).status).toBe(201);
   });
 
+  it('an image uploaded in chunks with the wrong content fails at finalize', async () => {
+    const alice = await connect('alice');
+    const { id, finalize } = await chunked(alice, TEXT, 'image/png', 'tweet_image');
+    expect(finalize.status).toBe(200);
+    expect(finalize.body.data.processing_info).toMatchObject({
+      state: 'failed',
+      error: { name: 'InvalidMedia' },
+    });
+    expect((await tweetWith(alice, [id])).status).toBe(400);
+  });
+
   it('an image uploaded in chunks is ready at finalize', async () => {
     const alice = await connect('alice');
     const { id, finalize } = await chunked(alice, JPEG, 'image/jpeg', 'tweet_image', 100);
