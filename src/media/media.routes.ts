@@ -58,10 +58,10 @@ export function mediaRoutes(media: MediaService, largestLimit: number): RouteMod
             // create transaction.
             idempotency: {
               bodyReadInHandler: true,
-              answerFor: async (request, mediaId) => ({
-                status: 201,
-                body: mediaView(await media.get(requireUser(request).id, mediaId)),
-              }),
+              answerFor: async (request, mediaId) => {
+                const found = await media.find(requireUser(request).id, mediaId);
+                return found ? { status: 201, body: mediaView(found) } : null;
+              },
             },
           },
         },

@@ -160,8 +160,8 @@ export function postsRoutes(posts: PostsService): RouteModule {
           // died gets the post as it is by then (waiting again when it asks to).
           idempotency: {
             answerFor: async (request, postId) => {
-              const post = await posts.get(requireUser(request).id, postId);
-              return { status: 201, body: postView(await waitIfAsked(request, post)) };
+              const post = await posts.find(requireUser(request).id, postId);
+              return post ? { status: 201, body: postView(await waitIfAsked(request, post)) } : null;
             },
           },
         },

@@ -59,6 +59,12 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('error_message', 'text')
     .addPrimaryKeyConstraint('post_items_pkey', ['post_id', 'position'])
     .execute();
+  // The schedule-time budget counts tweets sent in a window by when their attempt started.
+  await db.schema
+    .createIndex('post_items_attempt_started_at_idx')
+    .on('post_items')
+    .column('attempt_started_at')
+    .execute();
 
   await db.schema
     .createTable('rate_limits')
