@@ -76,11 +76,13 @@ export async function buildApp(args: {
 
   app.addHook('onRequest', (req, reply, done) => {
     const path = pathOf(req.url);
+    // The log is of the X API traffic a client sent; the control API's own calls would only be noise.
+    if (path.startsWith(ADMIN_PREFIX)) return done();
     logEntries.set(
       req,
       appendRequest(ctx.state.requestLog, { method: req.method, path, status: null, at: ctx.clock.now() }),
     );
-    if (path.startsWith(ADMIN_PREFIX) || ctx.state.faults.length === 0) return done();
+    if (ctx.state.faults.length === 0) return done();
     const fault = takeFault(ctx.state.faults, req.method, path, req.routeOptions.url);
     if (fault === undefined) return done();
     ctx.markDirty();
