@@ -23,6 +23,9 @@ const failingRoutes: RouteModule = (app) => {
   app.get('/api/v1/test/missing', async () => {
     throw new NotFoundError('post', 'post_not_found');
   });
+  app.get('/api/v1/test/plugin-limit', async () => {
+    throw Object.assign(new Error('reach files limit'), { statusCode: 413, code: 'FST_FILES_LIMIT' });
+  });
   app.get(
     '/api/v1/test/query',
     { schema: { querystring: z.object({ limit: z.coerce.number().int().min(1).max(100) }) } },
@@ -113,6 +116,12 @@ describe('error handler', () => {
     const missing = await client.get('/api/v1/test/missing');
     expect(missing.status).toBe(404);
     expect(missing.json.error.code).toBe('post_not_found');
+  });
+
+  it("maps plugins' other client errors by status", async () => {
+    const answer = await client.get('/api/v1/test/plugin-limit');
+    expect(answer.status).toBe(413);
+    expect(answer.json.error.code).toBe('payload_too_large');
   });
 
   it('answers unexpected errors with 500 internal_error without leaking the message', async () => {

@@ -51,6 +51,19 @@ const FASTIFY_CODES: Record<string, { status: number; code: string; message: str
   },
 };
 
+/** Codes for other 4xx errors thrown by plugins (their messages are meant for clients). */
+const CLIENT_ERROR_CODES: Record<number, string> = {
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  406: 'not_acceptable',
+  408: 'request_timeout',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'too_many_requests',
+};
+
 function send(reply: FastifyReply, status: number, body: ErrorBody): FastifyReply {
   return reply.status(status).type('application/json; charset=utf-8').send(body);
 }
@@ -102,7 +115,9 @@ export function installErrorHandling(app: FastifyInstance): void {
     if (known) return send(reply, known.status, { error: { code: known.code, message: known.message } });
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) {
-      return send(reply, status, { error: { code: 'invalid_request', message: error.message } });
+      return send(reply, status, {
+        error: { code: CLIENT_ERROR_CODES[status] ?? 'invalid_request', message: error.message },
+      });
     }
     request.log.error({ err: error }, 'unexpected error');
     return send(reply, 500, {
