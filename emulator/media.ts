@@ -121,24 +121,23 @@ export function registerMediaRoutes(app: FastifyInstance, ctx: EmulatorContext):
     return ctx.takeRateLimit(req, reply, endpoint, user.userId) ? user : undefined;
   };
 
-  const initialize = (reply: FastifyReply, user: AuthedUser, fields: Record<string, unknown>) => {
-    const request: Record<string, unknown> = {};
-    for (const name of ['media_type', 'total_bytes', 'media_category', 'additional_owners', 'shared']) {
-      if (fields[name] !== undefined) request[name] = fields[name];
-    }
-    if (request.total_bytes !== undefined) request.total_bytes = asInteger(request.total_bytes);
-    if (request.additional_owners !== undefined)
-      request.additional_owners = asList(request.additional_owners);
-    if (request.shared !== undefined) request.shared = asBoolean(request.shared);
+  /** Starts a chunked upload from a `MediaUploadConfigRequest` (strict: unknown keys are refused). */
+  const initialize = (reply: FastifyReply, user: AuthedUser, request: unknown) => {
     const errors = checkBody(request, INITIALIZE_SCHEMA);
     if (errors.length > 0) return invalid(reply, errors);
-    const mediaType = request.media_type as string;
-    const category = (request.media_category as string | undefined) ?? defaultCategory(mediaType);
+    const config = request as {
+      media_type: string;
+      total_bytes: number;
+      media_category?: string;
+      additional_owners?: string[];
+    };
+    const mediaType = config.media_type;
+    const category = config.media_category ?? defaultCategory(mediaType);
     const kind = mediaKind(mediaType, category);
     if (kind === null) return mismatch(reply, mediaType, category);
-    const totalBytes = request.total_bytes as number;
+    const totalBytes = config.total_bytes;
     if (totalBytes > MAX_BYTES[kind]) return tooLarge(reply, 'total_bytes', totalBytes, MAX_BYTES[kind]);
-    const media = newMedia(user, mediaType, category, kind, (request.additional_owners as string[]) ?? []);
+    const media = newMedia(user, mediaType, category, kind, config.additional_owners ?? []);
     media.totalBytes = totalBytes;
     state.media.set(media.id, media);
     ctx.markDirty();
@@ -340,7 +339,7 @@ export function registerMediaRoutes(app: FastifyInstance, ctx: EmulatorContext):
       if (command === undefined) return oneShot(reply, user, body);
       switch (command) {
         case 'INIT':
-          return initialize(reply, user, body.fields);
+          return initialize(reply, user, legacyInitRequest(body.fields));
         case 'APPEND': {
           const media = ownedMedia(reply, user, body.fields.media_id, 'media_id');
           return media ? append(reply, media, body) : reply;
@@ -387,13 +386,7 @@ export function registerMediaRoutes(app: FastifyInstance, ctx: EmulatorContext):
     scope.post('/2/media/upload/initialize', async (req, reply) => {
       const user = begin(req, reply, 'POST /2/media/upload/initialize');
       if (!user) return reply;
-      const body = req.body;
-      if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-        return invalid(reply, checkBody(body ?? null, INITIALIZE_SCHEMA));
-      }
-      const unknown = checkBody(body, { ...INITIALIZE_SCHEMA, required: [] } as BodySchema);
-      if (unknown.length > 0) return invalid(reply, unknown);
-      return initialize(reply, user, body as Record<string, unknown>);
+      return initialize(reply, user, req.body ?? null);
     });
 
     scope.post<{ Params: { id: string } }>('/2/media/upload/:id/append', async (req, reply) => {
@@ -429,6 +422,17 @@ export function registerMediaRoutes(app: FastifyInstance, ctx: EmulatorContext):
       return reply.send({ data: { id: media.id, associated_metadata: associated } });
     });
   });
+}
+
+/** The `MediaUploadConfigRequest` of a legacy `command=INIT`, whose fields arrive as form strings. */
+function legacyInitRequest(fields: Record<string, unknown>): Record<string, unknown> {
+  const request: Record<string, unknown> = {};
+  if (fields.media_type !== undefined) request.media_type = fields.media_type;
+  if (fields.total_bytes !== undefined) request.total_bytes = asInteger(fields.total_bytes);
+  if (fields.media_category !== undefined) request.media_category = fields.media_category;
+  if (fields.additional_owners !== undefined) request.additional_owners = asList(fields.additional_owners);
+  if (fields.shared !== undefined) request.shared = asBoolean(fields.shared);
+  return request;
 }
 
 function mismatch(reply: FastifyReply, mediaType: string, category: string): FastifyReply {
