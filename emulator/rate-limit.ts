@@ -22,27 +22,48 @@ interface Counted {
 
 function windowFor(
   state: EmulatorState,
-  key: string,
-  durationMs: number,
+  scope: string,
+  endpoint: RateLimitedEndpoint,
+  span: '15m' | '24h',
   now: number,
   limit: number | undefined,
 ): Counted | null {
   if (limit === undefined) return null;
+  const key = `${scope}|${endpoint}|${span}`;
   let window = state.rateWindows.get(key);
   if (window === undefined || window.resetAt <= now) {
-    window = { used: 0, resetAt: now + durationMs };
+    window = { used: 0, resetAt: now + (span === '15m' ? FIFTEEN_MINUTES_MS : ONE_DAY_MS) };
     state.rateWindows.set(key, window);
   }
   return { limit, window };
 }
 
-function setHeaders(reply: FastifyReply, prefix: string, counted: Counted | null, fallbackResetMs: number) {
+/** Header names of one family, built once. */
+interface HeaderFamily {
+  limit: string;
+  remaining: string;
+  reset: string;
+}
+
+function family(prefix: string): HeaderFamily {
+  return { limit: `${prefix}-limit`, remaining: `${prefix}-remaining`, reset: `${prefix}-reset` };
+}
+
+const ENDPOINT_HEADERS = family('x-rate-limit');
+const USER_24H_HEADERS = family('x-user-limit-24hour');
+const APP_24H_HEADERS = family('x-app-limit-24hour');
+
+function setHeaders(
+  reply: FastifyReply,
+  names: HeaderFamily,
+  counted: Counted | null,
+  fallbackResetMs: number,
+) {
   const limit = counted?.limit ?? UNLIMITED_REPORTED;
   const remaining = counted === null ? UNLIMITED_REPORTED : Math.max(0, counted.limit - counted.window.used);
-  const reset = Math.ceil((counted?.window.resetAt ?? fallbackResetMs) / 1000);
-  reply.header(`${prefix}-limit`, limit);
-  reply.header(`${prefix}-remaining`, remaining);
-  reply.header(`${prefix}-reset`, reset);
+  reply.header(names.limit, limit);
+  reply.header(names.remaining, remaining);
+  reply.header(names.reset, Math.ceil((counted?.window.resetAt ?? fallbackResetMs) / 1000));
 }
 
 /**
@@ -63,10 +84,12 @@ export function takeRateLimit(
   clientId: string,
 ): boolean {
   const limits: EndpointLimits = TIER_PROFILES[state.tier][endpoint];
-  const user15m = windowFor(state, `user:${userId}|${endpoint}|15m`, FIFTEEN_MINUTES_MS, now, limits.user15m);
-  const app15m = windowFor(state, `app:${clientId}|${endpoint}|15m`, FIFTEEN_MINUTES_MS, now, limits.app15m);
-  const user24h = windowFor(state, `user:${userId}|${endpoint}|24h`, ONE_DAY_MS, now, limits.user24h);
-  const app24h = windowFor(state, `app:${clientId}|${endpoint}|24h`, ONE_DAY_MS, now, limits.app24h);
+  const user = `user:${userId}`;
+  const app = `app:${clientId}`;
+  const user15m = windowFor(state, user, endpoint, '15m', now, limits.user15m);
+  const app15m = windowFor(state, app, endpoint, '15m', now, limits.app15m);
+  const user24h = windowFor(state, user, endpoint, '24h', now, limits.user24h);
+  const app24h = windowFor(state, app, endpoint, '24h', now, limits.app24h);
   const counted = [user15m, app15m, user24h, app24h];
 
   const allowed = counted.every((c) => c === null || c.window.used < c.limit);
@@ -75,11 +98,10 @@ export function takeRateLimit(
   }
 
   const primary = user15m ?? app15m ?? user24h ?? app24h;
-  const primaryFallbackReset = now + FIFTEEN_MINUTES_MS;
-  setHeaders(reply, 'x-rate-limit', primary, primaryFallbackReset);
+  setHeaders(reply, ENDPOINT_HEADERS, primary, now + FIFTEEN_MINUTES_MS);
   if (SENDS_24H_HEADERS.has(endpoint)) {
-    setHeaders(reply, 'x-user-limit-24hour', user24h, now + ONE_DAY_MS);
-    setHeaders(reply, 'x-app-limit-24hour', app24h, now + ONE_DAY_MS);
+    setHeaders(reply, USER_24H_HEADERS, user24h, now + ONE_DAY_MS);
+    setHeaders(reply, APP_24H_HEADERS, app24h, now + ONE_DAY_MS);
   }
   if (!allowed) sendProblem(reply, tooManyRequestsProblem());
   return allowed;
