@@ -77,7 +77,7 @@ export function createRefresher(options: RefresherOptions): WorkerLoop {
     async runOnce(signal) {
       const now = clock.now();
       // A wider pick than one round needs, shuffled, so workers picking at once mostly take different rows.
-      const picked = await candidates(now, concurrency * 4);
+      const picked = await candidates(now, concurrency * 8);
       for (let i = picked.length - 1; i > 0; i -= 1) {
         const j = Math.floor(Math.random() * (i + 1));
         [picked[i], picked[j]] = [picked[j]!, picked[i]!];
