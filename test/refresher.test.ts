@@ -150,6 +150,38 @@ describeEachDialect('refresher', (ctx) => {
     expect(tokenCalls().length - calls).toBe(12);
     expect(tokenCalls().every((r) => r.status === 200)).toBe(true);
   });
+
+  it('callers in two processes (two vaults) share one refresh: the waiter polls the lease and reads the result', async () => {
+    const [id] = await connect(1, `${ctx.dialect}pair`);
+    clock.advance(2 * 3600_000);
+    const vaults = ['process-a', 'process-b'].map((owner) =>
+      createTokenVault({
+        db: handle.db,
+        clock,
+        log,
+        x,
+        sealer: createTokenSealer(secretKey),
+        owner,
+        pollMs: 5,
+      }),
+    );
+    const calls = tokenCalls().length;
+    const tokens = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => vaults[i % 2]!.getAccessToken(id!)),
+    );
+    expect(new Set(tokens).size).toBe(1);
+    expect(tokenCalls().length - calls).toBe(1);
+    const row = await handle.db
+      .selectFrom('accounts')
+      .selectAll()
+      .where('id', '=', id!)
+      .executeTakeFirstOrThrow();
+    expect(row).toMatchObject({
+      status: 'active',
+      refresh_lease_owner: null,
+      last_refreshed_at: clock.now(),
+    });
+  });
 });
 
 describeEachDialect('two `xgate worker` processes', (ctx) => {
