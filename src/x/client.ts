@@ -42,7 +42,7 @@ export interface XClientOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Per-request timeout in ms (default 30,000). */
   timeoutMs?: number;
-  /** Chunk size of chunked media uploads in bytes (default 4 MiB; X accepts up to 5 MB per APPEND here). */
+  /** Size of each APPEND segment of a chunked upload, in bytes (default 4 MiB). */
   chunkBytes?: number;
   /** Longest total wait for X to process a GIF/video before giving up, in ms (default 10 minutes). */
   maxProcessingMs?: number;
