@@ -243,6 +243,7 @@ describe('--state FILE', () => {
         body: JSON.stringify({ text: 'survives restarts' }),
       });
       expect(created.status).toBe(201);
+      expectConformsToSpec('POST', '/2/tweets', 201, await created.json());
       first.control.advanceClock(60);
       const idBefore = first.control.createUser({ username: 'grace' }).id;
       await first.close();
