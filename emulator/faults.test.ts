@@ -51,6 +51,14 @@ function postTweet(text: string, signal?: AbortSignal) {
   });
 }
 
+/** Posts a tweet that the emulator answers, spec-checking the answer. */
+async function postAnswered(text: string): Promise<{ status: number; body: { data: { id: string } } }> {
+  const answer = await postTweet(text);
+  const body = await answer.json();
+  expectConformsToSpec('POST', '/2/tweets', answer.status, body);
+  return { status: answer.status, body };
+}
+
 function lastLogged(path: string) {
   return emulator.control
     .requests()
@@ -78,7 +86,7 @@ describe('error faults', () => {
 
   it('match a route template and any method with *', async () => {
     await setFaults([{ method: '*', path: '/2/tweets/:id', kind: 'error', status: 500 }]);
-    const created = (await (await postTweet(`template ${++posted}`)).json()) as { data: { id: string } };
+    const created = (await postAnswered(`template ${++posted}`)).body;
     const lookup = await fetch(`${url}/2/tweets/${created.data.id}`, {
       headers: { authorization: `Bearer ${alice.accessToken}` },
     });
@@ -121,7 +129,7 @@ describe('timeout faults', () => {
     expect(emulator.control.tweets().some((t) => t.text === text)).toBe(false);
     expect(lastLogged('/2/tweets')?.status).toBeNull();
     // The rule was used up: the next request is served.
-    expect((await postTweet(`after timeout ${++posted}`)).status).toBe(201);
+    expect((await postAnswered(`after timeout ${++posted}`)).status).toBe(201);
   });
 });
 
@@ -134,6 +142,6 @@ describe('drop_after_commit faults', () => {
     expect(ledger).toHaveLength(1);
     expect(ledger[0]?.authorId).toBe(alice.userId);
     expect(lastLogged('/2/tweets')?.status).toBeNull();
-    expect((await postTweet(`after drop ${++posted}`)).status).toBe(201);
+    expect((await postAnswered(`after drop ${++posted}`)).status).toBe(201);
   });
 });
