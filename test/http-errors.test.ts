@@ -140,6 +140,11 @@ describe('error handler', () => {
     const doc = await anonymous.get('/openapi.json');
     expect(doc.json.openapi).toBe('3.1.0');
     expect(doc.json.paths['/api/v1/api-keys']).toBeDefined();
+    const csp = doc.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).not.toContain('upgrade-insecure-requests');
+    expect(doc.headers.get('strict-transport-security')).toBeNull();
+    expect(doc.headers.get('x-content-type-options')).toBe('nosniff');
     const page = await anonymous.get('/docs');
     expect(page.headers.get('content-type')).toContain('text/html');
     expect(page.text).toContain('/api/v1/api-keys');

@@ -50,9 +50,15 @@ export async function buildHttpApp(deps: AppDeps, routeModules: readonly RouteMo
     transform: jsonSchemaTransform,
   });
   await app.register(cookie);
+  // On plain http (sandbox, a LAN box) asking browsers to upgrade to https would break every page.
+  const https = deps.config.publicUrl.startsWith('https://');
   await app.register(helmet, {
+    hsts: https,
     contentSecurityPolicy: {
-      directives: { 'img-src': ["'self'", 'data:', 'https://pbs.twimg.com', 'https://abs.twimg.com'] },
+      directives: {
+        'img-src': ["'self'", 'data:', 'https://pbs.twimg.com', 'https://abs.twimg.com'],
+        'upgrade-insecure-requests': https ? [] : null,
+      },
     },
   });
 
