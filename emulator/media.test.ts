@@ -111,16 +111,33 @@ describe('one-shot POST /2/media/upload', () => {
     });
     const posted = await tweetWith(alice, [upload.body.data.id]);
     expect(posted.status).toBe(201);
-    expect(emulator.control.tweets()[0]?.mediaIds).toEqual([upload.body.data.id]);
+    // X appends a t.co link to the media to the text.
+    expect(posted.body.data.text).toMatch(/^with media https:\/\/t\.co\/\w{10}$/);
+    expect(emulator.control.tweets()[0]).toMatchObject({
+      text: 'with media',
+      mediaIds: [upload.body.data.id],
+    });
     const read = await call('GET', '/2/tweets/:id', {
       token: alice.token,
       params: { id: posted.body.data.id },
       query: {
-        'tweet.fields': 'attachments',
+        'tweet.fields': 'attachments,entities,display_text_range',
         expansions: 'attachments.media_keys',
         'media.fields': 'type,media_key',
       },
     });
+    expect(read.body.data.text).toBe(posted.body.data.text);
+    expect(read.body.data.display_text_range).toEqual([0, 10]);
+    expect(read.body.data.entities.urls).toEqual([
+      {
+        start: 11,
+        end: 34,
+        url: posted.body.data.text.slice(11),
+        expanded_url: `https://x.com/alice/status/${posted.body.data.id}/photo/1`,
+        display_url: `pic.x.com/${posted.body.data.text.slice(24)}`,
+        media_key: `3_${upload.body.data.id}`,
+      },
+    ]);
     expect(read.body.data.attachments).toEqual({ media_keys: [`3_${upload.body.data.id}`] });
     expect(read.body.includes.media).toEqual([{ media_key: `3_${upload.body.data.id}`, type: 'photo' }]);
   });

@@ -86,6 +86,19 @@ describe('POST /2/tweets', () => {
     ]);
   });
 
+  it('shows &, < and > as HTML entities, as X does; the ledger keeps the text as posted', async () => {
+    const alice = await connect('alice');
+    const answer = await tweet(alice.token, { text: 'Tom & Jerry <3 >_<' });
+    expect(answer.body.data.text).toBe('Tom &amp; Jerry &lt;3 &gt;_&lt;');
+    const read = await call('GET', '/2/tweets/:id', {
+      token: alice.token,
+      params: { id: answer.body.data.id },
+    });
+    expect(read.body.data.text).toBe('Tom &amp; Jerry &lt;3 &gt;_&lt;');
+    expect(emulator.control.tweets()[0]?.text).toBe('Tom & Jerry <3 >_<');
+    expect((await tweet(alice.token, { text: 'Tom & Jerry <3 >_<' })).status).toBe(403);
+  });
+
   it('refuses unknown body keys and wrong types with the invalid-request envelope', async () => {
     const alice = await connect('alice');
     const unknown = await tweet(alice.token, { text: 'hi', colour: 'blue' });

@@ -13,7 +13,7 @@ import { badIdError, parseFieldSelection, queryOf } from './query.ts';
 import type { EmuTweet } from './state.ts';
 import { parseCreateTweet } from './tweets/create-request.ts';
 import { addToIndex, findDuplicate, removeDeletedText, tweetIndex } from './tweets/index-of-tweets.ts';
-import { addTweet, answerBody, emptyAnswer } from './tweets/render.ts';
+import { addTweet, answerBody, emptyAnswer, tweetText } from './tweets/render.ts';
 import { linkUrls, maxWeightedLength, weightedLength } from './tweets/text.ts';
 import { parseTimelineQuery, TIMELINE_PARAMETERS, timelinePage } from './tweets/timeline.ts';
 
@@ -101,7 +101,7 @@ export function registerTweetRoutes(app: FastifyInstance, ctx: EmulatorContext):
     state.tweets.set(id, tweet);
     addToIndex(index, tweet);
     ctx.markDirty();
-    return reply.code(201).send({ data: { id, text: tweet.text, edit_history_tweet_ids: [id] } });
+    return reply.code(201).send({ data: { id, text: tweetText(tweet), edit_history_tweet_ids: [id] } });
   });
 
   app.delete<{ Params: { id: string } }>('/2/tweets/:id', async (req, reply) => {

@@ -193,6 +193,7 @@ describe('twitter-api-v2 against the emulator', () => {
     expect(requests.some((r) => r === 'GET /2/media/upload')).toBe(true);
     await client.v2.createMediaMetadata(mediaId, { alt_text: { text: 'A grey square' } });
     const withGif = await client.v2.tweet({ text: 'a GIF', media: { media_ids: [mediaId] } });
+    expect(withGif.data.text).toMatch(/^a GIF https:\/\/t\.co\/\w{10}$/);
     expect(emulator.control.tweets().find((t) => t.id === withGif.data.id)?.mediaIds).toEqual([mediaId]);
 
     const deleted = await client.v2.deleteTweet(single.data.id);
@@ -225,7 +226,7 @@ describe('twitter-api-v2 against the emulator', () => {
       { media_key: `16_${mediaId}`, type: 'animated_gif', alt_text: 'A grey square' },
     ]);
     await timeline.fetchNext();
-    expect(timeline.tweets.map((t) => t.text)).toEqual([
+    expect(timeline.tweets.map((t) => t.text.replace(/ https:\/\/t\.co\/\w{10}$/, ''))).toEqual([
       'a GIF',
       'thread 4/4',
       'thread 3/4',

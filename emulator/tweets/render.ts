@@ -3,7 +3,7 @@ import { PROBLEM_TYPE_PREFIX } from '../problems.ts';
 import type { FieldSelection } from '../query.ts';
 import type { EmulatorState, EmuMedia, EmuTweet, EmuUser } from '../state.ts';
 import { PRIVATE_METRICS_MAX_AGE_MS, tweetMetrics } from './metrics.ts';
-import { textEntities } from './text.ts';
+import { escapeText, type LinkedUrl, mediaLink, textEntities } from './text.ts';
 
 /** X lets a tweet be edited for an hour after it is created (edit_controls.editable_until). */
 const EDIT_WINDOW_MS = 60 * 60 * 1000;
@@ -108,7 +108,7 @@ export function renderTweet(
 ): Record<string, unknown> {
   const out: Record<string, unknown> = {
     id: tweet.id,
-    text: tweet.text,
+    text: tweetText(tweet),
     edit_history_tweet_ids: [tweet.id],
   };
   if (fields.size === 0) return out;
@@ -127,10 +127,10 @@ export function renderTweet(
     out.attachments = { media_keys: mediaKeys(state, tweet) };
   }
   if (fields.has('entities')) {
-    const entities = textEntities(tweet.text, tweet.urls);
+    const entities = entitiesOf(state, tweet);
     if (Object.keys(entities).length > 0) out.entities = entities;
   }
-  if (fields.has('display_text_range')) out.display_text_range = [0, [...tweet.text].length];
+  if (fields.has('display_text_range')) out.display_text_range = [0, [...escapeText(tweet.text)].length];
   if (fields.has('edit_controls')) {
     const editableUntil = tweet.createdAt + EDIT_WINDOW_MS;
     out.edit_controls = {
@@ -154,6 +154,35 @@ export function renderTweet(
     if (fields.has('organic_metrics')) out.organic_metrics = metrics.organic;
   }
   return out;
+}
+
+/**
+ * A tweet's `text` as X shows it: `&`, `<`, `>` escaped as HTML entities and, when media are attached, a
+ * t.co link to them appended. The stored text (and the `/__admin/tweets` ledger) has neither.
+ */
+export function tweetText(tweet: EmuTweet): string {
+  const escaped = escapeText(tweet.text);
+  if (tweet.mediaIds.length === 0) return escaped;
+  const link = mediaLink(tweet.id);
+  return escaped === '' ? link : `${escaped} ${link}`;
+}
+
+/** Entities of the shown text: those of the words, plus the media link with the first media's key. */
+function entitiesOf(state: EmulatorState, tweet: EmuTweet) {
+  if (tweet.mediaIds.length === 0) return textEntities(tweet.text, tweet.urls);
+  const first = state.media.get(tweet.mediaIds[0]!);
+  const author = state.users.get(tweet.authorId);
+  const link = mediaLink(tweet.id);
+  const page = first?.kind === 'video' ? 'video' : 'photo';
+  const mediaUrl: LinkedUrl & { mediaKey?: string } = {
+    url: link,
+    expandedUrl: `https://x.com/${author?.username ?? 'i'}/status/${tweet.id}/${page}/1`,
+    displayUrl: `pic.x.com/${link.slice('https://t.co/'.length)}`,
+    original: link,
+    ...(first === undefined ? {} : { mediaKey: first.mediaKey }),
+  };
+  const text = tweet.text === '' ? link : `${tweet.text} ${link}`;
+  return textEntities(text, [...tweet.urls, mediaUrl]);
 }
 
 function mediaKeys(state: EmulatorState, tweet: EmuTweet): string[] {

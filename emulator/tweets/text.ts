@@ -76,7 +76,21 @@ export function postedText(storedText: string, urls: readonly LinkedUrl[]): stri
   return text;
 }
 
-function linkCode(seed: string, position: number): string {
+/**
+ * The t.co link X appends to the text of a tweet with media (pointing at the media's page); it does not
+ * count towards the weighted length.
+ */
+export function mediaLink(tweetId: string): string {
+  return TCO_PREFIX + linkCode(tweetId, 'media');
+}
+
+/** X escapes `&`, `<` and `>` in tweet text as HTML entities (`&amp;`, `&lt;`, `&gt;`). */
+export function escapeText(text: string): string {
+  if (!/[&<>]/.test(text)) return text;
+  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+}
+
+function linkCode(seed: string, position: number | string): string {
   const digest = createHash('sha256').update(`${seed}:${position}`).digest();
   let code = '';
   for (let i = 0; i < TCO_CODE_LENGTH; i++) code += BASE62[digest[i]! % 62];
@@ -96,7 +110,7 @@ interface EntityRange {
 
 /** `entities` of a stored tweet text, shaped like X's `FullTextEntities` (empty lists are omitted). */
 export interface TweetEntities {
-  urls?: (EntityRange & { url: string; expanded_url: string; display_url: string })[];
+  urls?: (EntityRange & { url: string; expanded_url: string; display_url: string; media_key?: string })[];
   hashtags?: (EntityRange & { tag: string })[];
   mentions?: (EntityRange & { username: string })[];
   cashtags?: (EntityRange & { tag: string })[];
@@ -106,7 +120,10 @@ export interface TweetEntities {
  * Entities of a stored text (whose URLs are already t.co links), with X's code-point indices.
  * `urls` pairs each t.co link with the URL it replaced.
  */
-export function textEntities(text: string, urls: readonly LinkedUrl[]): TweetEntities {
+export function textEntities(
+  text: string,
+  urls: readonly (LinkedUrl & { mediaKey?: string })[],
+): TweetEntities {
   const entities: TweetEntities = {};
   const toCodePoints = codePointIndexer(text);
   if (urls.length > 0) {
@@ -122,6 +139,7 @@ export function textEntities(text: string, urls: readonly LinkedUrl[]): TweetEnt
         url: url.url,
         expanded_url: url.expandedUrl,
         display_url: url.displayUrl,
+        ...(url.mediaKey === undefined ? {} : { media_key: url.mediaKey }),
       });
     }
     if (list.length > 0) entities.urls = list;
