@@ -99,6 +99,13 @@ describe('POST /2/tweets', () => {
     expect((await tweet(alice.token, { text: 'Tom & Jerry <3 >_<' })).status).toBe(403);
   });
 
+  it('stores text in Unicode NFC, so composed and decomposed forms are the same text', async () => {
+    const alice = await connect('alice');
+    const decomposed = await tweet(alice.token, { text: 'cafe\u0301' });
+    expect(decomposed.body.data.text).toBe('caf\u00e9');
+    expect((await tweet(alice.token, { text: 'caf\u00e9' })).status).toBe(403);
+  });
+
   it('refuses unknown body keys and wrong types with the invalid-request envelope', async () => {
     const alice = await connect('alice');
     const unknown = await tweet(alice.token, { text: 'hi', colour: 'blue' });

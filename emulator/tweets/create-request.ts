@@ -130,7 +130,8 @@ export function parseCreateTweet(body: unknown): ParsedCreateTweet {
   }
 
   const mediaIds = fields.media?.media_ids ?? [];
-  const text = fields.text ?? '';
+  // X counts and stores text in Unicode NFC (docs.x.com "Counting characters").
+  const text = (fields.text ?? '').normalize('NFC');
   if (text.trim() === '' && mediaIds.length === 0) {
     return {
       ok: false,
