@@ -54,7 +54,7 @@ function postTweet(text: string, signal?: AbortSignal) {
 /** Posts a tweet that the emulator answers, spec-checking the answer. */
 async function postAnswered(text: string): Promise<{ status: number; body: { data: { id: string } } }> {
   const answer = await postTweet(text);
-  const body = await answer.json();
+  const body = (await answer.json()) as { data: { id: string } };
   expectConformsToSpec('POST', '/2/tweets', answer.status, body);
   return { status: answer.status, body };
 }
