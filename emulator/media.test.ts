@@ -258,6 +258,50 @@ describe('chunked upload and processing', () => {
     expect((await tweetWith(alice, [id])).status).toBe(201);
   });
 
+  it('takes JSON appends with base64 chunks, and base64 media_data in the legacy form', async () => {
+    const alice = await connect('alice');
+    const init = await call('POST', '/2/media/upload/initialize', {
+      token: alice.token,
+      json: { media_type: 'video/mp4', total_bytes: MP4.length, media_category: 'tweet_video' },
+    });
+    const id = init.body.data.id;
+    const halves = [MP4.subarray(0, 2000), MP4.subarray(2000)];
+    for (const [segment, half] of halves.entries()) {
+      const append = await call('POST', '/2/media/upload/:id/append', {
+        token: alice.token,
+        params: { id },
+        json: { media: half.toString('base64'), segment_index: segment },
+      });
+      expect(append.status).toBe(200);
+    }
+    const finalize = await call('POST', '/2/media/upload/:id/finalize', {
+      token: alice.token,
+      params: { id },
+    });
+    expect(finalize.body.data).toMatchObject({ size: MP4.length, processing_info: { state: 'pending' } });
+
+    const legacy = await call('POST', '/2/media/upload', {
+      token: alice.token,
+      form: { command: 'INIT', media_type: 'image/png', total_bytes: String(PNG.length) },
+    });
+    const legacyId = legacy.body.data.id;
+    const appended = await call('POST', '/2/media/upload', {
+      token: alice.token,
+      form: { command: 'APPEND', media_id: legacyId, segment_index: '0', media_data: PNG.toString('base64') },
+    });
+    expect(appended.status).toBe(200);
+    const done = await call('POST', '/2/media/upload', {
+      token: alice.token,
+      form: { command: 'FINALIZE', media_id: legacyId },
+    });
+    expect(done.body.data).toEqual({
+      id: legacyId,
+      media_key: `3_${legacyId}`,
+      size: PNG.length,
+      expires_after_secs: 86400,
+    });
+  });
+
   it('an image uploaded in chunks with the wrong content fails at finalize', async () => {
     const alice = await connect('alice');
     const { id, finalize } = await chunked(alice, TEXT, 'image/png', 'tweet_image');
