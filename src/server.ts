@@ -104,22 +104,27 @@ export async function createApp(baseConfig: Config, overrides: AppOverrides = {}
   const log = overrides.log ?? createLogger(config.logLevel);
   const clock = overrides.clock ?? systemClock;
   const handle = await createDatabase(config.databaseUrl);
+  let deps: AppDeps;
+  let http: ZodFastify | null;
+  let worker: Worker | null;
   try {
     await migrateToLatest(handle.db);
+    deps = buildDeps(config, handle, clock, log);
+    http =
+      overrides.http === false
+        ? null
+        : await buildHttpApp(deps, overrides.routeModules ?? defaultRouteModules);
+    worker =
+      overrides.worker === false
+        ? null
+        : createWorker(
+            (overrides.workerLoops ?? defaultWorkerLoops).map((make) => make(deps)),
+            log,
+          );
   } catch (error) {
     await handle.destroy();
     throw error;
   }
-  const deps = buildDeps(config, handle, clock, log);
-  const http =
-    overrides.http === false ? null : await buildHttpApp(deps, overrides.routeModules ?? defaultRouteModules);
-  const worker: Worker | null =
-    overrides.worker === false
-      ? null
-      : createWorker(
-          (overrides.workerLoops ?? defaultWorkerLoops).map((make) => make(deps)),
-          log,
-        );
 
   let stopping: Promise<void> | null = null;
   return {
