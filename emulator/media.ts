@@ -11,6 +11,7 @@ import {
   MEDIA_TYPES,
   mediaKeyPrefix,
   mediaKind,
+  ONE_SHOT_CATEGORIES,
   processingDurationMs,
 } from './media/rules.ts';
 import { contentMatches, sniffMediaType } from './media/sniff.ts';
@@ -22,17 +23,6 @@ import type { EmuMedia } from './state.ts';
 import type { RateLimitedEndpoint } from './tiers.ts';
 
 const MEDIA_SCOPES = ['media.write'] as const;
-
-/** Categories a one-shot upload accepts (OpenAPI v2.167 `MediaCategoryOneShot`; v2.166 had the first three). */
-const ONE_SHOT_CATEGORIES = [
-  'tweet_image',
-  'dm_image',
-  'subtitles',
-  'tweet_gif',
-  'tweet_video',
-  'dm_gif',
-  'dm_video',
-];
 
 /** `MediaUploadConfigRequest` (initialize / INIT), with `media_type` and `total_bytes` required as X requires them. */
 const INITIALIZE_SCHEMA: BodySchema = {
@@ -225,7 +215,10 @@ export function registerMediaRoutes(app: FastifyInstance, ctx: EmulatorContext):
         parameters: { media_category: [] },
         message: '$.media_category: is missing but it is required',
       });
-    } else if (typeof category !== 'string' || !ONE_SHOT_CATEGORIES.includes(category)) {
+    } else if (
+      typeof category !== 'string' ||
+      !(ONE_SHOT_CATEGORIES as readonly string[]).includes(category)
+    ) {
       errors.push({
         parameters: { media_category: [String(category)] },
         message: `$.media_category: does not have a value in the enumeration [${ONE_SHOT_CATEGORIES.join(', ')}]`,

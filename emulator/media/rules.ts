@@ -20,7 +20,7 @@ export const MEDIA_TYPES = [
   'model/vnd.usdz+zip',
 ] as const;
 
-/** `media_category` values of chunked uploads; one-shot uploads accept only the three of `ONE_SHOT_CATEGORIES`. */
+/** `media_category` values of chunked uploads (`MediaCategory`). */
 export const MEDIA_CATEGORIES = [
   'amplify_video',
   'tweet_gif',
@@ -32,7 +32,16 @@ export const MEDIA_CATEGORIES = [
   'subtitles',
 ] as const;
 
-export const ONE_SHOT_CATEGORIES = ['tweet_image', 'dm_image', 'subtitles'] as const;
+/** Categories a one-shot upload accepts (`MediaCategoryOneShot` of spec v2.167; v2.166 had the first three). */
+export const ONE_SHOT_CATEGORIES = [
+  'tweet_image',
+  'dm_image',
+  'subtitles',
+  'tweet_gif',
+  'tweet_video',
+  'dm_gif',
+  'dm_video',
+] as const;
 
 const MB = 1024 * 1024;
 
