@@ -2,7 +2,7 @@ import type { Kysely, Selectable } from 'kysely';
 import { z } from 'zod';
 import type { AccountsTable, Database } from '../db/schema.ts';
 
-/** An X account as the signed-in user sees it in `GET /api/v1/me` (never tokens). */
+/** An X account as the signed-in user sees it in `GET /api/v1/me` — the same fields as `GET /api/v1/accounts`, never tokens. */
 export const accountSummarySchema = z.object({
   id: z.string(),
   xUserId: z.string(),
@@ -14,6 +14,8 @@ export const accountSummarySchema = z.object({
   scopes: z.array(z.string()),
   tokenExpiresAt: z.number().nullable(),
   lastRefreshedAt: z.number().nullable(),
+  subscriptionType: z.string().nullable(),
+  createdAt: z.number(),
 });
 export type AccountSummary = z.infer<typeof accountSummarySchema>;
 
@@ -37,6 +39,8 @@ function toAccountSummary(row: Selectable<AccountsTable>): AccountSummary {
     scopes: row.scopes.split(' ').filter((s) => s !== ''),
     tokenExpiresAt: row.token_expires_at,
     lastRefreshedAt: row.last_refreshed_at,
+    subscriptionType: row.subscription_type,
+    createdAt: row.created_at,
   };
 }
 
