@@ -134,7 +134,10 @@ describe('free tier: POST /2/tweets 17 per 24 h per user and per app', () => {
         remaining: 25 - i,
         reset: START_SECONDS + 86_400,
       });
-      expect(answer.headers.get('x-user-limit-24hour-limit')).toBeNull();
+      expect(headerNumbers(answer.headers, 'x-user-limit-24hour')).toMatchObject({
+        limit: 25,
+        remaining: 25 - i,
+      });
     }
     const refused = await getMe(alice);
     expect(refused.status).toBe(429);

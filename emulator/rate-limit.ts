@@ -12,8 +12,11 @@ import {
 /** What the `unlimited` tier reports in its headers: a budget no test or benchmark reaches. */
 const UNLIMITED_REPORTED = 1_000_000_000;
 
-/** Endpoints for which X sends the `x-user-limit-24hour-*` and `x-app-limit-24hour-*` headers. */
-const SENDS_24H_HEADERS: ReadonlySet<RateLimitedEndpoint> = new Set(['POST /2/tweets']);
+/**
+ * Endpoints for which X always sends the `x-user-limit-24hour-*` and `x-app-limit-24hour-*` headers;
+ * any other endpoint sends them when the tier gives it a 24-hour window (e.g. Free `GET /2/users/me`).
+ */
+const ALWAYS_24H_HEADERS: ReadonlySet<RateLimitedEndpoint> = new Set(['POST /2/tweets']);
 
 interface Counted {
   limit: number;
@@ -72,7 +75,9 @@ function setHeaders(
  * nothing) and returns false.
  *
  * `x-rate-limit-*` describe the endpoint's 15-minute window (user, else app), or its 24-hour user window
- * when the tier has only that (e.g. Free `GET /2/users/me`). Windows are fixed: opened by the first
+ * when the tier has only that (e.g. Free `GET /2/users/me`). The 24-hour families go out on
+ * `POST /2/tweets` and wherever the tier has a 24-hour window; a family without a window reports the
+ * `unlimited` figure. Windows are fixed: opened by the first
  * request, reset `15 min`/`24 h` later, as X's reset headers behave.
  */
 export function takeRateLimit(
@@ -99,7 +104,7 @@ export function takeRateLimit(
 
   const primary = user15m ?? app15m ?? user24h ?? app24h;
   setHeaders(reply, ENDPOINT_HEADERS, primary, now + FIFTEEN_MINUTES_MS);
-  if (SENDS_24H_HEADERS.has(endpoint)) {
+  if (ALWAYS_24H_HEADERS.has(endpoint) || user24h !== null || app24h !== null) {
     setHeaders(reply, USER_24H_HEADERS, user24h, now + ONE_DAY_MS);
     setHeaders(reply, APP_24H_HEADERS, app24h, now + ONE_DAY_MS);
   }
