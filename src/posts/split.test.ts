@@ -83,6 +83,23 @@ describe('splitThread', () => {
     expect(items.some((i) => i.text.includes(url))).toBe(true);
   });
 
+  it('keeps a URL whole inside a word too long for a tweet', () => {
+    const url = 'https://example.com/inside';
+    const text = `${'q'.repeat(270)}(${url})${'r'.repeat(300)}`;
+    const items = splitThread(text, { maxWeightedLength: 280 });
+    expect(items.map((i) => i.text).join('')).toBe(text);
+    expect(items.some((i) => i.text.includes(url))).toBe(true);
+    for (const i of items) expect(i.weightedLength).toBeLessThanOrEqual(280);
+  });
+
+  it('splits very long texts of every kind into valid items', () => {
+    for (const text of ['x'.repeat(30_000), '👩‍👩‍👧‍👦'.repeat(3_000), '日本語の文です。'.repeat(3_000)]) {
+      const items = splitThread(text, { maxWeightedLength: 280 });
+      expect(items.map((i) => i.text).join('')).toBe(text);
+      for (const i of items) expect(i.weightedLength).toBeLessThanOrEqual(280);
+    }
+  });
+
   for (const max of [280, 100]) {
     it(`holds its properties on random texts (limit ${max})`, () => {
       for (let seed = 1; seed <= 60; seed++) {
