@@ -417,6 +417,20 @@ describeEachDialect('posts', (ctx) => {
     expect((await client.patch(`/api/v1/posts/${id}`, { scheduledAt: START + 2 * HOUR })).status).toBe(409);
   });
 
+  it('exposes the queue depth in /metrics', async () => {
+    const scheduled = Number(
+      (
+        await service.app.deps.db
+          .selectFrom('posts')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .where('status', '=', 'scheduled')
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+    const metrics = await createHttpClient(service.url).get('/metrics');
+    expect(metrics.text).toMatch(new RegExp(`^xgate_posts_scheduled ${scheduled}$`, 'm'));
+  });
+
   it('splits long text into valid tweets', async () => {
     const sentence = 'This sentence is here to make the text long enough to need a thread. ';
     const text =
