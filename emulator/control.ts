@@ -139,8 +139,8 @@ export function createControl(args: {
   const control: EmulatorControl = {
     reset() {
       // Ids keep increasing across a reset, so ids from before never come back with new meaning.
-      const lastId = state.lastId;
-      Object.assign(state, createState(initialTier), { lastId });
+      const { lastId, duplicateWindowMs } = state;
+      Object.assign(state, createState(initialTier), { lastId, duplicateWindowMs });
       for (const client of initialClients) control.registerClient(client);
       ctx.markDirty();
     },

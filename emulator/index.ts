@@ -24,6 +24,11 @@ export interface EmulatorOptions {
   now?: () => number;
   /** Fastify's request logging (pino to stdout); default off. */
   log?: boolean;
+  /**
+   * A text equal to one of the same user's live tweets created this many seconds ago or less is refused as
+   * duplicate content (default 86,400; X does not document its window). Kept across resets.
+   */
+  duplicateWindowSeconds?: number;
 }
 
 /** A running (or ready to listen) X API emulator. */
@@ -50,6 +55,8 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     state = loaded;
     if (options.tier !== undefined) state.tier = options.tier;
   }
+  if (options.duplicateWindowSeconds !== undefined)
+    state.duplicateWindowMs = options.duplicateWindowSeconds * 1000;
 
   const ctx = createContext({
     state,

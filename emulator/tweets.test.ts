@@ -240,6 +240,25 @@ describe('POST /2/tweets', () => {
     expect((await tweet(later.access_token, { text: 'same words https://example.com' })).status).toBe(201);
   });
 
+  it('takes the duplicate window from createEmulator, and keeps it across a reset', async () => {
+    const short = await createEmulator({ tier: 'unlimited', now: () => START, duplicateWindowSeconds: 60 });
+    const shortUrl = await short.listen();
+    const shortCall = xCaller(shortUrl);
+    try {
+      short.control.reset();
+      short.control.registerClient({ clientId: CLIENT.clientId, redirectUris: [CLIENT.redirectUri] });
+      const user = short.control.createUser({ username: 'brief' });
+      const token = (await authorizeUser(shortUrl, { ...CLIENT, userId: user.id })).access_token;
+      const post = () => shortCall('POST', '/2/tweets', { token, json: { text: 'once a minute' } });
+      expect((await post()).status).toBe(201);
+      expect((await post()).status).toBe(403);
+      short.control.advanceClock(61);
+      expect((await post()).status).toBe(201);
+    } finally {
+      await short.close();
+    }
+  });
+
   it('allows the text of a deleted tweet again', async () => {
     const alice = await connect('alice');
     const first = await tweet(alice.token, { text: 'oops' });
