@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cancelScheduledPost, updateScheduledPost } from '../src/posts/posts.repository.ts';
 import { makeAccount } from './fixtures/accounts.ts';
 import { png } from './fixtures/media.ts';
 import {
@@ -394,6 +395,27 @@ describeEachDialect('posts', (ctx) => {
     expect(deleting.status).toBe(409);
     expect(deleting.json.error.code).toBe('post_publishing');
     expect((await client.get(`/api/v1/posts/${id}`)).json.items[0].text).toBe('final');
+  });
+
+  it('edits and cancels only in one statement conditional on "scheduled" (a claimed post is never touched)', async () => {
+    const created = await client.post('/api/v1/posts', {
+      accountId: account.id,
+      items: [{ text: 'claimed meanwhile' }],
+      scheduledAt: START + HOUR,
+    });
+    const id = created.json.id;
+    const db = service.app.deps.db;
+    await db.updateTable('posts').set({ status: 'publishing' }).where('id', '=', id).execute();
+    const edited = await db
+      .transaction()
+      .execute((trx) =>
+        updateScheduledPost(trx, userId, id, { items: [{ text: 'late', mediaIds: [] }], now: START }),
+      );
+    expect(edited).toBe(false);
+    expect(await cancelScheduledPost(db, userId, id, START)).toBe(false);
+    const row = await db.selectFrom('post_items').select('text').where('post_id', '=', id).execute();
+    expect(row).toEqual([{ text: 'claimed meanwhile' }]);
+    expect((await client.get(`/api/v1/posts/${id}`)).json.status).toBe('publishing');
   });
 
   it('cancels a scheduled post; another user gets 404 for it', async () => {
