@@ -102,6 +102,7 @@ export function buildProgram(): Command {
     .description('Apply database migrations (serve and worker also do it on start).')
     .action(async () => {
       const config = configOrExit();
+      for (const warning of config.warnings) process.stderr.write(`xgate: warning: ${warning}\n`);
       const handle = await createDatabase(config.databaseUrl);
       try {
         const results = await migrateToLatest(handle.db);

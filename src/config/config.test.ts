@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -130,6 +130,14 @@ describe('loadConfig', () => {
     const second = loadConfig({ XGATE_DATA_DIR: dir });
     expect(second.secretKey.equals(first.secretKey)).toBe(true);
     expect(second.warnings).toEqual([]);
+  });
+
+  it('warns when the key file is readable by others', () => {
+    const dir = tempDir();
+    const path = join(dir, 'secret.key');
+    writeFileSync(path, `${KEY}\n`, { mode: 0o644 });
+    chmodSync(path, 0o644);
+    expect(loadConfig({ XGATE_DATA_DIR: dir }).warnings).toEqual([expect.stringContaining('chmod 600')]);
   });
 
   it('refuses a corrupt key file', () => {

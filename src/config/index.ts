@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -244,6 +244,9 @@ function loadOrCreateKeyFile(path: string, warnings: string[]): Buffer {
       throw new ConfigError([
         { variable: 'XGATE_SECRET_KEY', message: `the key file ${path} does not hold 32 bytes of base64` },
       ]);
+    }
+    if ((statSync(path).mode & 0o077) !== 0) {
+      warnings.push(`The key file ${path} is readable by other users; restrict it with: chmod 600 ${path}`);
     }
     return key;
   }
