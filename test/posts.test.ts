@@ -455,8 +455,7 @@ describeEachDialect('posts', (ctx) => {
 
   it('splits long text into valid tweets', async () => {
     const sentence = 'This sentence is here to make the text long enough to need a thread. ';
-    const text =
-      sentence.repeat(12) + 'See https://example.com/a/really/long/path/that/must/not/be/cut/anywhere ok';
+    const text = `${sentence.repeat(12)}See https://example.com/a/really/long/path/that/must/not/be/cut/anywhere ok`;
     const answer = await client.post('/api/v1/threads/split', { text });
     expect(answer.status).toBe(200);
     expect(answer.json.limit).toBe(280);
