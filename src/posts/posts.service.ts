@@ -63,9 +63,13 @@ export class PostsService {
 
   /**
    * Validates and stores a new `scheduled` post (due now when `scheduledAt` is absent). Nothing is stored
-   * when a rule is broken. `options.inTransaction` runs inside the inserting transaction.
+   * when a rule is broken. `options.inTransaction` runs inside the inserting transaction, given the new id.
    */
-  async create(userId: string, input: PostInput, options: CreateOptions<Post> = {}): Promise<Post> {
+  async create(
+    userId: string,
+    input: PostInput,
+    options: CreateOptions<Pick<Post, 'id'>> = {},
+  ): Promise<Post> {
     const { db, clock } = this.deps;
     const now = clock.now();
     const account = await this.#postingAccount(userId, input.accountId);
@@ -75,10 +79,7 @@ export class PostsService {
     const id = randomUUID();
     await db.transaction().execute(async (trx) => {
       await insertPost(trx, { id, userId, accountId: account.id, scheduledAt, now, items });
-      if (options.inTransaction) {
-        const created = await findPost(trx, userId, id);
-        await options.inTransaction(trx, created!);
-      }
+      await options.inTransaction?.(trx, { id });
     });
     return this.get(userId, id);
   }
