@@ -25,7 +25,7 @@ async function resolveUser(request: FastifyRequest, deps: AppDeps): Promise<Auth
     return { id: userId, via: 'api_key' };
   }
   const userId = deps.sessions.userId(request);
-  // A session outlives nothing: a deleted user's cookie is just anonymous.
+  // The cookie alone is not proof the user still exists: a deleted user's session is anonymous.
   if (userId && (await findUser(deps.db, userId))) return { id: userId, via: 'session' };
   return null;
 }
