@@ -1,4 +1,4 @@
-import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
 import type { Database } from '../db/schema.ts';
@@ -41,34 +41,54 @@ export function createRefresher(options: RefresherOptions): WorkerLoop {
   const keepAliveMs = options.keepAliveMs ?? 24 * 60 * 60_000;
   const concurrency = options.concurrency ?? 8;
 
-  async function candidates(now: number, limit: number): Promise<Candidate[]> {
-    const postDue = (eb: ExpressionBuilder<Database, 'accounts'>) =>
-      eb.exists(
-        eb
-          .selectFrom('posts')
-          .select(sql`1`.as('one'))
-          .whereRef('posts.account_id', '=', 'accounts.id')
-          .where('posts.status', '=', 'scheduled')
-          .where('posts.next_attempt_at', '<=', now + lookaheadMs),
-      );
-    const rows = await db
+  /** Active accounts with a refresh token whose lease is free and whose backoff is over. */
+  function refreshable(now: number) {
+    return db
       .selectFrom('accounts')
-      .select((eb) => ['accounts.id', postDue(eb).as('post_due')])
+      .select('accounts.id')
       .where('accounts.status', '=', 'active')
       .where('accounts.refresh_token_sealed', 'is not', null)
       .where((eb) => eb.or([eb('refresh_lease_until', 'is', null), eb('refresh_lease_until', '<=', now)]))
-      .where((eb) => eb.or([eb('next_refresh_at', 'is', null), eb('next_refresh_at', '<=', now)]))
-      .where((eb) =>
-        eb.or([
-          eb('token_expires_at', '<=', now + marginMs),
-          eb(eb.fn.coalesce('last_refreshed_at', 'accounts.created_at'), '<=', now - keepAliveMs),
-          eb.and([eb('token_expires_at', '<=', now + lookaheadMs + marginMs), postDue(eb)]),
-        ]),
-      )
-      .orderBy('token_expires_at')
-      .limit(limit)
-      .execute();
-    return rows.map((row) => ({ id: row.id, postDue: Boolean(row.post_due) }));
+      .where((eb) => eb.or([eb('next_refresh_at', 'is', null), eb('next_refresh_at', '<=', now)]));
+  }
+
+  /**
+   * Due accounts, soonest expiry first: three index-friendly queries (expiring; with posts due soon; idle
+   * for the keep-alive) rather than one OR that would scan every account on every round.
+   */
+  async function candidates(now: number, limit: number): Promise<Candidate[]> {
+    const [expiring, withPosts, idle] = await Promise.all([
+      refreshable(now)
+        .where('token_expires_at', '<=', now + marginMs)
+        .orderBy('token_expires_at')
+        .limit(limit)
+        .execute(),
+      refreshable(now)
+        .where('token_expires_at', '<=', now + lookaheadMs + marginMs)
+        .where((eb) =>
+          eb.exists(
+            eb
+              .selectFrom('posts')
+              .select(sql`1`.as('one'))
+              .whereRef('posts.account_id', '=', 'accounts.id')
+              .where('posts.status', '=', 'scheduled')
+              .where('posts.next_attempt_at', '<=', now + lookaheadMs),
+          ),
+        )
+        .orderBy('token_expires_at')
+        .limit(limit)
+        .execute(),
+      refreshable(now)
+        .where('last_refreshed_at', '<=', now - keepAliveMs)
+        .orderBy('last_refreshed_at')
+        .limit(limit)
+        .execute(),
+    ]);
+    const picked = new Map<string, Candidate>();
+    for (const row of withPosts) picked.set(row.id, { id: row.id, postDue: true });
+    for (const row of [...expiring, ...idle])
+      if (!picked.has(row.id)) picked.set(row.id, { id: row.id, postDue: false });
+    return [...picked.values()].slice(0, limit);
   }
 
   return {

@@ -26,12 +26,19 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('updated_at', 'bigint', (c) => c.notNull())
     .addUniqueConstraint('accounts_user_id_x_user_id_key', ['user_id', 'x_user_id'])
     .execute();
-  // The refresher looks for accounts whose next refresh is due.
+  // The refresher looks for active accounts by token expiry and by last refresh (keep-alive).
   await db.schema
-    .createIndex('accounts_status_next_refresh_at_idx')
+    .createIndex('accounts_status_token_expires_at_idx')
     .on('accounts')
-    .columns(['status', 'next_refresh_at'])
+    .columns(['status', 'token_expires_at'])
     .execute();
+  await db.schema
+    .createIndex('accounts_status_last_refreshed_at_idx')
+    .on('accounts')
+    .columns(['status', 'last_refreshed_at'])
+    .execute();
+  // Sign-in finds the user of an X account.
+  await db.schema.createIndex('accounts_x_user_id_idx').on('accounts').column('x_user_id').execute();
 
   await db.schema
     .createTable('account_events')
