@@ -116,9 +116,18 @@ export function postsRoutes(posts: PostsService): RouteModule {
   async function waitIfAsked(request: FastifyRequest, post: Post): Promise<Post> {
     const { wait } = request.query as { wait?: number };
     if (!wait) return post;
+    // The connection closing means the client left. (`request.raw` emits 'close' as soon as the body is
+    // read, so it cannot tell.)
+    const socket = request.raw.socket;
     const stop = new AbortController();
-    request.raw.once('close', () => stop.abort());
-    return posts.waitForFinal(post.userId, post.id, wait, stop.signal);
+    const leave = () => stop.abort();
+    if (socket.destroyed) leave();
+    socket.once('close', leave);
+    try {
+      return await posts.waitForFinal(post.userId, post.id, wait, stop.signal);
+    } finally {
+      socket.off('close', leave);
+    }
   }
 
   return (app: ZodFastify, deps: AppDeps) => {
