@@ -29,60 +29,57 @@ export function checkBody(value: unknown, schema: BodySchema, path = '$'): Inval
 }
 
 function check(value: unknown, schema: BodySchema, path: string, errors: InvalidParameter[]): void {
-  const fail = (reason: string): void => {
-    errors.push({ parameters: { [path]: [JSON.stringify(value) ?? 'null'] }, message: `${path}: ${reason}` });
-  };
   const found = jsonType(value);
   switch (schema.type) {
     case 'string':
       if (typeof value !== 'string') {
-        fail(`${found} found, string expected`);
+        fail(errors, path, value, `${found} found, string expected`);
         return;
       }
       if (schema.minLength !== undefined && [...value].length < schema.minLength) {
-        fail(`must be at least ${schema.minLength} characters long`);
+        fail(errors, path, value, `must be at least ${schema.minLength} characters long`);
       }
       if (schema.maxLength !== undefined && [...value].length > schema.maxLength) {
-        fail(`may only be ${schema.maxLength} characters long`);
+        fail(errors, path, value, `may only be ${schema.maxLength} characters long`);
       }
       if (schema.pattern && !schema.pattern.test(value)) {
-        fail(`does not match the regex pattern ${schema.pattern.source}`);
+        fail(errors, path, value, `does not match the regex pattern ${schema.pattern.source}`);
       }
       if (schema.enum && !schema.enum.includes(value)) {
-        fail(`does not have a value in the enumeration [${schema.enum.join(', ')}]`);
+        fail(errors, path, value, `does not have a value in the enumeration [${schema.enum.join(', ')}]`);
       }
       return;
     case 'integer':
       if (typeof value !== 'number' || !Number.isInteger(value)) {
-        fail(`${found} found, integer expected`);
+        fail(errors, path, value, `${found} found, integer expected`);
         return;
       }
       if (schema.minimum !== undefined && value < schema.minimum) {
-        fail(`must have a minimum value of ${schema.minimum}`);
+        fail(errors, path, value, `must have a minimum value of ${schema.minimum}`);
       }
       if (schema.maximum !== undefined && value > schema.maximum) {
-        fail(`must have a maximum value of ${schema.maximum}`);
+        fail(errors, path, value, `must have a maximum value of ${schema.maximum}`);
       }
       return;
     case 'boolean':
-      if (typeof value !== 'boolean') fail(`${found} found, boolean expected`);
+      if (typeof value !== 'boolean') fail(errors, path, value, `${found} found, boolean expected`);
       return;
     case 'array':
       if (!Array.isArray(value)) {
-        fail(`${found} found, array expected`);
+        fail(errors, path, value, `${found} found, array expected`);
         return;
       }
       if (schema.minItems !== undefined && value.length < schema.minItems) {
-        fail(`there must be a minimum of ${schema.minItems} items in the array`);
+        fail(errors, path, value, `there must be a minimum of ${schema.minItems} items in the array`);
       }
       if (schema.maxItems !== undefined && value.length > schema.maxItems) {
-        fail(`there must be a maximum of ${schema.maxItems} items in the array`);
+        fail(errors, path, value, `there must be a maximum of ${schema.maxItems} items in the array`);
       }
       for (const [i, item] of value.entries()) check(item, schema.items, `${path}[${i}]`, errors);
       return;
     case 'object': {
       if (found !== 'object') {
-        fail(`${found} found, object expected`);
+        fail(errors, path, value, `${found} found, object expected`);
         return;
       }
       const object = value as Record<string, unknown>;
@@ -107,6 +104,10 @@ function check(value: unknown, schema: BodySchema, path: string, errors: Invalid
       return;
     }
   }
+}
+
+function fail(errors: InvalidParameter[], path: string, value: unknown, reason: string): void {
+  errors.push({ parameters: { [path]: [JSON.stringify(value) ?? 'null'] }, message: `${path}: ${reason}` });
 }
 
 function jsonType(value: unknown): string {
