@@ -237,6 +237,36 @@ describeEachDialect('Idempotency-Key on posts and media', (ctx) => {
     expect(await count()).toBe(before + 1);
   });
 
+  it('an API key created with a key is created once; its kept answer never holds the secret in clear', async () => {
+    const first = await client.post('/api/v1/api-keys', { name: 'retried script' }, key('api-key-1'));
+    expect(first.status).toBe(201);
+    const second = await client.post('/api/v1/api-keys', { name: 'retried script' }, key('api-key-1'));
+    expect(second.text).toBe(first.text);
+    expect(second.headers.get('idempotent-replayed')).toBe('true');
+    const keys = await service.app.deps.db
+      .selectFrom('api_keys')
+      .select('id')
+      .where('user_id', '=', userId)
+      .where('name', '=', 'retried script')
+      .execute();
+    expect(keys).toHaveLength(1);
+    const rows = await service.app.deps.db.selectFrom('idempotency_keys').selectAll().execute();
+    expect(JSON.stringify(rows)).not.toContain(first.json.key);
+  });
+
+  it('the OpenAPI document declares the header on every POST under /api/v1', async () => {
+    const document = (await client.get('/openapi.json')).json;
+    const posts = Object.entries(
+      document.paths as Record<string, { post?: { parameters?: { in: string; name: string }[] } }>,
+    ).filter(([path, item]) => path.startsWith('/api/v1/') && item.post);
+    expect(posts.length).toBeGreaterThanOrEqual(4);
+    for (const [, item] of posts) {
+      expect(item.post?.parameters?.some((p) => p.in === 'header' && p.name === 'idempotency-key')).toBe(
+        true,
+      );
+    }
+  });
+
   it('a 5xx is not kept: the retry runs again', async () => {
     emulator.control.setFaults([{ method: 'GET', path: '/2/users/me', kind: 'error', status: 503 }]);
     const failed = await client.post(`/api/v1/accounts/${account.id}/verify`, undefined, key('verify-1'));

@@ -5,7 +5,7 @@
  * the same key, in this process or any other. Where the row is written depends on the route:
  *
  * - Routes that create a resource declare `config.idempotency.answerFor` and write the row **inside their
- *   create transaction** (`recordIdempotentResource(request, trx, id)`), as `in_progress` with a pointer to
+ *   create transaction** (`request.idempotency?.record(trx, id)`), as `in_progress` with a pointer to
  *   the new resource. Post and key commit together or not at all: no post without its key, no key without
  *   its post. The insert is also the race: two requests with the same key both run up to it; on PostgreSQL
  *   the second insert waits for the first transaction and then finds the key taken, on SQLite writers are
@@ -23,7 +23,12 @@
  * the key (`done`), and the same key with the same fingerprint replays it byte for byte with
  * `Idempotent-Replayed: true`; a different fingerprint gets 422 `idempotency_key_reused`. A 5xx is not
  * stored: the reservation is dropped so a retry runs again — unless the resource was created, in which case
- * the lease is ended so a retry answers from the resource at once.
+ * the lease is ended so a retry answers from the resource at once. The same goes for an answer to a client
+ * that hung up (e.g. during `?wait`) on a create route: its retry gets the resource as it is by then.
+ *
+ * The fingerprint is method, URL and the body as parsed before validation (JSON with sorted keys). A
+ * streamed upload is fingerprinted by its handler once read (`bodyReadInHandler` + `begin()`): file sha256
+ * and fields, since the multipart boundary changes on every retry.
  *
  * Cost for a create with a key: one indexed insert inside the create transaction (no extra commit), and
  * one update of that row by primary key that changes no indexed column (the stored answer).
@@ -64,7 +69,7 @@ import { createAnswerSealer } from './idempotency.seal.ts';
 export interface IdempotencyRouteOptions {
   /**
    * Declares that the route records its key in its create transaction with
-   * {@link recordIdempotentResource}. Called when the first request with a key created `resourceId` but
+   * `request.idempotency?.record(trx, id)`. Called when the first request with a key created `resourceId` but
    * died before answering: the answer to give instead (usually 201 and the resource as it is now), or
    * null if the resource no longer exists.
    */
