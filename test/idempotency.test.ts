@@ -351,5 +351,37 @@ describe.skipIf(!PG_AVAILABLE && process.env.CI !== 'true')(
       expect(later.json.id).toBe(posts[0]?.id);
       expect(later.headers.get('idempotent-replayed')).toBe('true');
     });
+
+    it('a process killed while holding ?wait: the retry on the other gets 409 until its lease ends, then the one post', async () => {
+      const deps = { db: handle.db, clock: systemClock };
+      const user = await makeUser(deps);
+      const account = await makeAccount(deps, user.id);
+      const apiKey = (await makeApiKey(deps, user.id)).key;
+      const body = {
+        accountId: account.id,
+        items: [{ text: 'Outlived' }],
+        scheduledAt: Date.now() + 48 * HOUR,
+      };
+      const doomed = createHttpClient(urls[0]!, { bearer: apiKey, csrf: false })
+        .post('/api/v1/posts?wait=5', body, key('crash-1'))
+        .catch(() => null);
+      await sleep(1000);
+      servers[0]!.process.kill('SIGKILL');
+      await doomed;
+
+      const survivor = createHttpClient(urls[1]!, { bearer: apiKey, csrf: false });
+      const first = await survivor.post('/api/v1/posts?wait=5', body, key('crash-1'));
+      expect(first.status).toBe(409);
+      const answer = await untilNotInProgress(() =>
+        survivor.post('/api/v1/posts?wait=5', body, key('crash-1')),
+      );
+      expect(answer.status).toBe(201);
+      const posts = await handle.db.selectFrom('posts').select('id').where('user_id', '=', user.id).execute();
+      expect(posts).toHaveLength(1);
+      expect(answer.json).toMatchObject({ id: posts[0]?.id, status: 'scheduled' });
+      const replay = await survivor.post('/api/v1/posts?wait=5', body, key('crash-1'));
+      expect(replay.text).toBe(answer.text);
+      expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    });
   },
 );
