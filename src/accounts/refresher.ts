@@ -95,22 +95,47 @@ export function createRefresher(options: RefresherOptions): WorkerLoop {
     name: 'refresher',
     idleMs: options.idleMs ?? 5000,
     async runOnce(signal) {
-      const now = clock.now();
-      // A wider pick than one round needs, shuffled, so workers picking at once mostly take different rows.
-      const picked = await candidates(now, concurrency * 8);
-      for (let i = picked.length - 1; i > 0; i -= 1) {
-        const j = Math.floor(Math.random() * (i + 1));
-        [picked[i], picked[j]] = [picked[j]!, picked[i]!];
-      }
+      // Lanes pull from one queue that is refilled when it runs dry, so a slow refresh holds up only its own
+      // lane (no round barrier). `seen` keeps one run from picking an account twice; `budget` bounds the run.
+      const batch = concurrency * 8;
+      const budget = concurrency * 64;
+      const seen = new Set<string>();
+      const queue: Candidate[] = [];
+      let exhausted = false;
+      let refilling: Promise<void> | null = null;
       let refreshed = 0;
-      let next = 0;
+
+      async function refill(): Promise<void> {
+        const picked = (await candidates(clock.now(), batch + seen.size))
+          .filter((candidate) => !seen.has(candidate.id))
+          .slice(0, Math.min(batch, budget - seen.size));
+        // Shuffled, so workers picking at the same moment mostly take different accounts.
+        for (let i = picked.length - 1; i > 0; i -= 1) {
+          const j = Math.floor(Math.random() * (i + 1));
+          [picked[i], picked[j]] = [picked[j]!, picked[i]!];
+        }
+        if (picked.length === 0) exhausted = true;
+        for (const candidate of picked) {
+          seen.add(candidate.id);
+          queue.push(candidate);
+        }
+      }
+
       const lane = async () => {
-        while (!signal.aborted && next < picked.length) {
-          const candidate = picked[next++]!;
-          const validUntil = now + marginMs + (candidate.postDue ? lookaheadMs : 0);
+        while (!signal.aborted) {
+          const candidate = queue.shift();
+          if (!candidate) {
+            if (exhausted || seen.size >= budget) return;
+            refilling ??= refill().finally(() => {
+              refilling = null;
+            });
+            await refilling;
+            continue;
+          }
+          const now = clock.now();
           try {
             const outcome = await vault.refreshIfNeeded(candidate.id, {
-              validUntil,
+              validUntil: now + marginMs + (candidate.postDue ? lookaheadMs : 0),
               refreshedAfter: now - keepAliveMs,
             });
             if (outcome === 'refreshed') refreshed += 1;
@@ -123,7 +148,7 @@ export function createRefresher(options: RefresherOptions): WorkerLoop {
           }
         }
       };
-      await Promise.all(Array.from({ length: Math.min(concurrency, picked.length) }, lane));
+      await Promise.all(Array.from({ length: concurrency }, lane));
       return refreshed;
     },
   };
