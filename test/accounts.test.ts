@@ -185,6 +185,7 @@ describeEachDialect('accounts: sign in with X, vault, routes', (ctx) => {
     it('connects a second account to the signed-in user, and reconnecting updates in place', async () => {
       const { client, account, username } = await signedIn();
       const second = newUsername();
+      advance(1000);
       await signInWithX(client, { username: second, connect: true });
       const list = (await client.get('/api/v1/accounts')).json;
       expect(list.map((a: { username: string }) => a.username)).toEqual([username, second]);
@@ -374,6 +375,25 @@ describeEachDialect('accounts: sign in with X, vault, routes', (ctx) => {
       expect((await client.delete(`/api/v1/accounts/${account.id}`)).status).toBe(204);
       const verify = await client.post(`/api/v1/accounts/${account.id}/verify`);
       expect([verify.status, verify.json.error.code]).toEqual([409, 'account_disconnected']);
+    });
+
+    it('when X cannot be reached, disconnect and verify answer 503 and change nothing', async () => {
+      const { client, account } = await signedIn();
+      emulator.control.setFaults([
+        { method: 'POST', path: '/2/oauth2/revoke', kind: 'error', status: 503 },
+        { method: 'GET', path: '/2/users/me', kind: 'error', status: 503 },
+      ]);
+      const deleted = await client.delete(`/api/v1/accounts/${account.id}`);
+      expect([deleted.status, deleted.json.error.code]).toEqual([503, 'x_unavailable']);
+      const verified = await client.post(`/api/v1/accounts/${account.id}/verify`);
+      expect([verified.status, verified.json.error.code]).toEqual([503, 'x_unavailable']);
+      emulator.control.clearFaults();
+      const row = (await accountRows()).find((r) => r.id === account.id)!;
+      expect(row.status).toBe('active');
+      expect(await storedTokens(deps(), account.id)).toMatchObject({
+        accessToken: expect.any(String),
+        refreshToken: expect.any(String),
+      });
     });
 
     it("answers 404 for another user's account and 4xx with stable codes for bad input", async () => {
