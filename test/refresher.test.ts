@@ -151,6 +151,40 @@ describeEachDialect('refresher', (ctx) => {
     expect(tokenCalls().every((r) => r.status === 200)).toBe(true);
   });
 
+  it('a lease left by a dead process is taken over once it expires, and the refresh goes on', async () => {
+    const [id] = await connect(1, `${ctx.dialect}dead`);
+    clock.advance(2 * 3600_000);
+    await handle.db
+      .updateTable('accounts')
+      .set({ refresh_lease_owner: 'dead-process', refresh_lease_until: clock.now() + 1000 })
+      .where('id', '=', id!)
+      .execute();
+    const vault = createTokenVault({
+      db: handle.db,
+      clock,
+      log,
+      x,
+      sealer: createTokenSealer(secretKey),
+      pollMs: 5,
+    });
+    // Held: the refresher skips it, a caller waits for it.
+    expect(await vault.refreshIfNeeded(id!, { validUntil: clock.now() + MINUTE })).toBe('busy');
+    const waiting = vault.getAccessToken(id!);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    clock.advance(1001);
+    expect(await waiting).toEqual(expect.any(String));
+    const row = await handle.db
+      .selectFrom('accounts')
+      .selectAll()
+      .where('id', '=', id!)
+      .executeTakeFirstOrThrow();
+    expect(row).toMatchObject({
+      status: 'active',
+      refresh_lease_owner: null,
+      last_refreshed_at: clock.now(),
+    });
+  });
+
   it('callers in two processes (two vaults) share one refresh: the waiter polls the lease and reads the result', async () => {
     const [id] = await connect(1, `${ctx.dialect}pair`);
     clock.advance(2 * 3600_000);
