@@ -103,7 +103,7 @@ export async function createApp(baseConfig: Config, overrides: AppOverrides = {}
   });
   const log = overrides.log ?? createLogger(config.logLevel);
   const clock = overrides.clock ?? systemClock;
-  const handle = await createDatabase(config.databaseUrl);
+  const handle = await createDatabase(config.databaseUrl, { log });
   let deps: AppDeps;
   let http: ZodFastify | null;
   let worker: Worker | null;

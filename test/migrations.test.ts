@@ -1,4 +1,4 @@
-import { Migrator } from 'kysely';
+import { Migrator, sql } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createDatabase, type DatabaseHandle, migrateToLatest, pendingMigrations } from '../src/db/index.ts';
 import { migrations } from '../src/db/migrations/index.ts';
@@ -6,6 +6,7 @@ import {
   createHttpClient,
   describeEachDialect,
   startTestService,
+  TEST_PG_ADMIN_URL,
   type TestService,
 } from './helpers/index.ts';
 
@@ -60,6 +61,25 @@ describeEachDialect('migrations', (ctx) => {
       .executeTakeFirstOrThrow();
     expect(count).toBe(1);
   });
+
+  it.skipIf(ctx.dialect !== 'postgres')(
+    'survive idle connections being terminated by the server',
+    async () => {
+      const name = new URL(ctx.databaseUrl).pathname.slice(1);
+      await sql`select 1`.execute(handle.db);
+      const admin = await createDatabase(TEST_PG_ADMIN_URL);
+      try {
+        await sql`select pg_terminate_backend(pid) from pg_stat_activity where datname = ${name} and pid <> pg_backend_pid()`.execute(
+          admin.db,
+        );
+      } finally {
+        await admin.destroy();
+      }
+      await new Promise((r) => setTimeout(r, 100));
+      const { rows } = await sql<{ one: number }>`select 1 as one`.execute(handle.db);
+      expect(rows).toEqual([{ one: 1 }]);
+    },
+  );
 
   it('enforce foreign keys', async () => {
     await expect(

@@ -11,6 +11,7 @@ import {
   sql,
 } from 'kysely';
 import pg from 'pg';
+import type { Logger } from 'pino';
 import { migrations } from './migrations/index.ts';
 import type { Database } from './schema.ts';
 
@@ -30,9 +31,9 @@ const PG_INT8_OID = 20;
 
 /**
  * Opens `sqlite:PATH` (creating the directory; WAL, foreign keys on, busy timeout) or `postgres://…`
- * (a pg Pool). Does not migrate: call {@link migrateToLatest}.
+ * (a pg Pool; `log` hears about idle connections that fail). Does not migrate: call {@link migrateToLatest}.
  */
-export async function createDatabase(url: string): Promise<DatabaseHandle> {
+export async function createDatabase(url: string, options: { log?: Logger } = {}): Promise<DatabaseHandle> {
   if (url.startsWith('sqlite:')) {
     const path = url.slice('sqlite:'.length);
     if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
@@ -55,6 +56,9 @@ export async function createDatabase(url: string): Promise<DatabaseHandle> {
             : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
       },
     });
+    // An idle pooled connection can die (server restart, admin termination). The pool drops it and connects
+    // again on demand; without this listener the 'error' event would crash the process.
+    pool.on('error', (error) => options.log?.warn({ err: error }, 'an idle PostgreSQL connection failed'));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     // Fail fast on a wrong URL rather than on the first request.
     await sql`select 1`.execute(db);
