@@ -129,6 +129,9 @@ describe('error handler', () => {
     expect(answer.status).toBe(500);
     expect(answer.json).toEqual({ error: { code: 'internal_error', message: expect.any(String) } });
     expect(answer.text).not.toContain('hunter2');
+    const requestId = answer.headers.get('x-request-id');
+    expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(answer.json.error.message).toContain(requestId);
   });
 
   it('serves health, metrics, the OpenAPI document and its page', async () => {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
@@ -20,8 +21,11 @@ export async function buildHttpApp(deps: AppDeps, routeModules: readonly RouteMo
   const app = Fastify({
     loggerInstance: deps.log,
     bodyLimit: deps.config.bodyLimitBytes,
-    // Only behind a load balancer: otherwise any client could forge its address in X-Forwarded-For.
+    // Only behind a load balancer: otherwise any client could forge its address in X-Forwarded-For
+    // (and its request id).
     trustProxy: deps.config.trustProxy,
+    requestIdHeader: deps.config.trustProxy ? 'x-request-id' : false,
+    genReqId: () => randomUUID(),
   }).withTypeProvider() as unknown as ZodFastify;
 
   app.setValidatorCompiler(validatorCompiler);
@@ -62,6 +66,10 @@ export async function buildHttpApp(deps: AppDeps, routeModules: readonly RouteMo
     },
   });
 
+  // The id in every log line of the request, so a person reporting a problem can quote it.
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
   installHttpMetrics(app, deps);
   installAuthentication(app, deps);
 

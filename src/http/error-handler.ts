@@ -68,6 +68,15 @@ function send(reply: FastifyReply, status: number, body: ErrorBody): FastifyRepl
   return reply.status(status).type('application/json; charset=utf-8').send(body);
 }
 
+function internalError(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  return send(reply, 500, {
+    error: {
+      code: 'internal_error',
+      message: `Something went wrong on our side. If it persists, report request id ${request.id}.`,
+    },
+  });
+}
+
 function fieldProblems(error: FastifyError): FieldProblem[] {
   const where = error.validationContext ?? 'body';
   return (error.validation ?? []).map((v) => ({
@@ -107,9 +116,7 @@ export function installErrorHandling(app: FastifyInstance): void {
     }
     if (error instanceof ResponseSerializationError) {
       request.log.error({ err: error }, 'response does not match its schema');
-      return send(reply, 500, {
-        error: { code: 'internal_error', message: 'Something went wrong on our side.' },
-      });
+      return internalError(request, reply);
     }
     const known = error.code ? FASTIFY_CODES[error.code] : undefined;
     if (known) return send(reply, known.status, { error: { code: known.code, message: known.message } });
@@ -120,9 +127,7 @@ export function installErrorHandling(app: FastifyInstance): void {
       });
     }
     request.log.error({ err: error }, 'unexpected error');
-    return send(reply, 500, {
-      error: { code: 'internal_error', message: 'Something went wrong on our side.' },
-    });
+    return internalError(request, reply);
   });
 
   app.setNotFoundHandler((request, reply) =>
