@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { createWorker, type WorkerLoop } from './worker.ts';
+import { createWorker, errorPauseMs, type WorkerLoop } from './worker.ts';
 
 const silent = pino({ level: 'silent' });
 
@@ -62,5 +62,11 @@ describe('worker', () => {
     await new Promise((r) => setTimeout(r, 10));
     await worker.stop();
     expect(() => worker.start()).toThrow();
+  });
+
+  it('backs off after failures in a row, up to a minute', () => {
+    expect([1, 2, 3, 4].map((n) => errorPauseMs(1000, n))).toEqual([1000, 2000, 4000, 8000]);
+    expect(errorPauseMs(1000, 50)).toBe(60_000);
+    expect(errorPauseMs(120_000, 3)).toBe(120_000);
   });
 });

@@ -40,19 +40,42 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-/** Creates a worker over `loops`; errors thrown by a loop are logged and the loop carries on after `idleMs`. */
+/** Longest pause after repeated failures (e.g. the database is down), in ms. */
+const MAX_ERROR_PAUSE_MS = 60_000;
+
+/** `idleMs` after the first failure, doubling with each failure in a row, capped at MAX_ERROR_PAUSE_MS. */
+export function errorPauseMs(idleMs: number, failuresInARow: number): number {
+  return Math.min(
+    Math.max(idleMs, 1) * 2 ** Math.min(failuresInARow - 1, 30),
+    Math.max(idleMs, MAX_ERROR_PAUSE_MS),
+  );
+}
+
+/**
+ * Creates a worker over `loops`. An error thrown by a loop is logged and the loop carries on after
+ * {@link errorPauseMs}, so a loop that keeps failing (database down) backs off instead of flooding the log.
+ */
 export function createWorker(loops: readonly WorkerLoop[], log: Logger): Worker {
   const controller = new AbortController();
   const running: Promise<void>[] = [];
 
   async function run(loop: WorkerLoop): Promise<void> {
     const signal = controller.signal;
+    let failures = 0;
     while (!signal.aborted) {
       let done = 0;
       try {
         done = await loop.runOnce(signal);
+        failures = 0;
       } catch (error) {
-        log.error({ err: error, loop: loop.name }, 'worker loop failed; retrying after its idle pause');
+        failures++;
+        const pauseMs = errorPauseMs(loop.idleMs, failures);
+        log.error(
+          { err: error, loop: loop.name, failures, pauseMs },
+          'worker loop failed; retrying after a pause',
+        );
+        await sleep(pauseMs, signal);
+        continue;
       }
       if (done === 0) await sleep(loop.idleMs, signal);
     }
