@@ -3,7 +3,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { connectUser } from '../emulator/testing/connect-user.ts';
 import { createTokenSealer } from '../src/accounts/sealing.ts';
 import { createDatabase, type DatabaseHandle, migrateToLatest } from '../src/db/index.ts';
@@ -92,12 +92,21 @@ interface Xgate {
 }
 
 let spawned = 0;
+/** Every child still running, so a failing or timed-out test leaves none behind. */
+const running = new Set<ChildProcess>();
+afterEach(() => {
+  for (const child of running) child.kill('SIGKILL');
+  running.clear();
+});
+
 function startXgate(scenario: Scenario, command: 'serve' | 'worker'): Xgate {
   const child = spawn(process.execPath, [join(ROOT, 'bin/xgate.js'), command], {
     cwd: ROOT,
     env: scenario.env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   const log = createWriteStream(join(scenario.logDir, `xgate-${command}-${++spawned}.log`));
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);

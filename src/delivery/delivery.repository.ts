@@ -54,7 +54,7 @@ type Executor = Kysely<Database> | Transaction<Database>;
  * (the lease was lost to another worker, which now owns the post). A fenced write also renews the lease.
  *
  * On PostgreSQL a fenced write is one statement (a data-modifying CTE that updates and locks the post row
- * first); on SQLite, which has a single writer, a transaction of two statements.
+ * first); on SQLite, which has a single writer, the item update carries the fence as an EXISTS condition.
  */
 export class DeliveryRepository {
   constructor(
@@ -305,17 +305,29 @@ export class DeliveryRepository {
         .execute();
       return rows.length > 0;
     }
-    return this.db.transaction().execute(async (trx) => {
-      const result = await fence(trx).executeTakeFirst();
-      if (Number(result.numUpdatedRows) === 0) return false;
-      await trx
-        .updateTable('post_items')
-        .set(item.changes)
-        .where('post_id', '=', postId)
-        .where('position', '=', item.position)
-        .execute();
-      return true;
-    });
+    // SQLite has one writer and runs each statement atomically, so the fence can be a condition of the item
+    // update itself (no transaction held across awaits). Item first: should the process die before the post
+    // update, the item's outcome is already recorded and the next owner finishes the post from it.
+    const updated = await this.db
+      .updateTable('post_items')
+      .set(item.changes)
+      .where('post_id', '=', postId)
+      .where('position', '=', item.position)
+      .where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom('posts')
+            .select('posts.id')
+            .where('posts.id', '=', postId)
+            .where('posts.lease_owner', '=', this.owner)
+            .where('posts.status', '=', 'publishing'),
+        ),
+      )
+      .executeTakeFirst();
+    if (Number(updated.numUpdatedRows) === 0) return false;
+    if (Object.keys(postChanges).length === 0 && !letGo) return true;
+    const result = await fence(this.db).executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
   }
 }
 

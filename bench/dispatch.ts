@@ -1,0 +1,412 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import SQLite from 'better-sqlite3';
+import type { Kysely } from 'kysely';
+import pg from 'pg';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { createEmulator } from '../emulator/index.ts';
+import { type ConnectedUser, connectUser } from '../emulator/testing/connect-user.ts';
+import { createTokenSealer, type TokenSealer } from '../src/accounts/sealing.ts';
+import { createTokenVault } from '../src/accounts/vault.ts';
+import { systemClock } from '../src/clock.ts';
+import { createDatabase, type Database, migrateToLatest } from '../src/db/index.ts';
+import { createDeliveryMetrics } from '../src/delivery/delivery.metrics.ts';
+import { createDispatcher } from '../src/delivery/dispatcher.ts';
+import { RateLimitBook } from '../src/delivery/rate-limit-book.ts';
+import { createMediaUploader } from '../src/media/x-upload.ts';
+import { createXClient, defaultScopes } from '../src/x/index.ts';
+
+/**
+ * `npm run bench -- dispatch`: how fast the dispatcher publishes, on SQLite and PostgreSQL.
+ *
+ * 20,000 posts over 2,000 accounts, all due at the same instant, published through the emulator (tier
+ * `unlimited`, in this process): posts per second, p50/p99 lateness, peak RSS; then a bare loop posting the same
+ * number of tweets straight to the emulator with the same concurrency and no database → ratio. Then the idle RSS
+ * of a real `xgate serve` holding 1,000,000 scheduled posts (SQLite).
+ *
+ * Sizes: XGATE_BENCH_POSTS, XGATE_BENCH_ACCOUNTS, XGATE_BENCH_CONCURRENCY, XGATE_BENCH_IDLE_POSTS,
+ * XGATE_BENCH_DIALECTS (`sqlite,postgres`); PostgreSQL at XGATE_TEST_PG_URL (default postgres@127.0.0.1:5432).
+ */
+const POSTS = Number(process.env.XGATE_BENCH_POSTS ?? 20_000);
+const ACCOUNTS = Number(process.env.XGATE_BENCH_ACCOUNTS ?? 2000);
+const CONCURRENCY = Number(process.env.XGATE_BENCH_CONCURRENCY ?? 32);
+const IDLE_POSTS = Number(process.env.XGATE_BENCH_IDLE_POSTS ?? 1_000_000);
+const DIALECTS = (process.env.XGATE_BENCH_DIALECTS ?? 'sqlite,postgres').split(',');
+const PG_ADMIN_URL = process.env.XGATE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const ROOT = join(import.meta.dirname, '..');
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+const mb = (bytes: number) => Math.round(bytes / (1024 * 1024));
+
+/** Samples this process's RSS until stopped; returns the peak. */
+function rssSampler(): { stop(): number } {
+  let peak = process.memoryUsage.rss();
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage.rss());
+  }, 100);
+  return {
+    stop() {
+      clearInterval(timer);
+      return Math.max(peak, process.memoryUsage.rss());
+    },
+  };
+}
+
+async function adminQuery(text: string): Promise<void> {
+  const client = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await client.connect();
+  try {
+    await client.query(text);
+  } finally {
+    await client.end();
+  }
+}
+
+async function insertAccounts(
+  db: Kysely<Database>,
+  sealer: TokenSealer,
+  users: ConnectedUser[],
+  now: number,
+): Promise<{ userId: string; accountId: string }[]> {
+  const userId = randomUUID();
+  await db.insertInto('users').values({ id: userId, created_at: now }).execute();
+  const accounts = users.map((user) => ({ user, accountId: randomUUID() }));
+  for (let i = 0; i < accounts.length; i += 500) {
+    await db
+      .insertInto('accounts')
+      .values(
+        accounts.slice(i, i + 500).map(({ user, accountId }) => ({
+          id: accountId,
+          user_id: userId,
+          x_user_id: user.userId,
+          username: user.username,
+          name: user.username,
+          profile_image_url: null,
+          subscription_type: null,
+          status: 'active' as const,
+          status_reason: null,
+          scopes: defaultScopes.join(' '),
+          access_token_sealed: sealer.seal(accountId, 'access', user.accessToken),
+          refresh_token_sealed: user.refreshToken
+            ? sealer.seal(accountId, 'refresh', user.refreshToken)
+            : null,
+          token_expires_at: now + 7200 * 1000,
+          last_refreshed_at: now,
+          refresh_lease_owner: null,
+          refresh_lease_until: null,
+          refresh_failures: 0,
+          next_refresh_at: null,
+          created_at: now,
+          updated_at: now,
+        })),
+      )
+      .execute();
+  }
+  return accounts.map((a) => ({ userId, accountId: a.accountId }));
+}
+
+async function insertPosts(
+  db: Kysely<Database>,
+  accounts: { userId: string; accountId: string }[],
+  count: number,
+  dueAt: number,
+  text: (i: number) => string,
+): Promise<void> {
+  for (let start = 0; start < count; start += 500) {
+    const rows = Array.from({ length: Math.min(500, count - start) }, (_, k) => {
+      const i = start + k;
+      const account = accounts[i % accounts.length]!;
+      return { id: randomUUID(), i, account };
+    });
+    await db
+      .insertInto('posts')
+      .values(
+        rows.map(({ id, account }) => ({
+          id,
+          user_id: account.userId,
+          account_id: account.accountId,
+          status: 'scheduled' as const,
+          scheduled_at: dueAt,
+          created_at: dueAt,
+          updated_at: dueAt,
+          published_at: null,
+          error_code: null,
+          error_message: null,
+          lease_owner: null,
+          lease_until: null,
+          attempts: 0,
+          next_attempt_at: dueAt,
+        })),
+      )
+      .execute();
+    await db
+      .insertInto('post_items')
+      .values(
+        rows.map(({ id, i }) => ({
+          post_id: id,
+          position: 0,
+          text: text(i),
+          media_ids: '[]',
+          status: 'pending' as const,
+          tweet_id: null,
+          attempt_started_at: null,
+          error_message: null,
+        })),
+      )
+      .execute();
+  }
+}
+
+/** Publishes POSTS posts with the dispatcher on one dialect, then the bare loop; returns the figures. */
+async function dispatchRun(dialect: string, emulatorUrl: string, users: ConnectedUser[]) {
+  const dir = mkdtempSync(join(tmpdir(), 'xgate-bench-dispatch-'));
+  let url = `sqlite:${join(dir, 'xgate.db')}`;
+  let drop = async () => {};
+  if (dialect === 'postgres') {
+    const name = `xgate_bench_${randomBytes(4).toString('hex')}`;
+    await adminQuery(`create database ${name}`);
+    const target = new URL(PG_ADMIN_URL);
+    target.pathname = `/${name}`;
+    url = target.toString();
+    drop = () => adminQuery(`drop database if exists ${name} with (force)`);
+  }
+  const handle = await createDatabase(url);
+  try {
+    await migrateToLatest(handle.db);
+    const log = pino({ level: 'silent' });
+    const clock = systemClock;
+    const rateLimits = new RateLimitBook(handle.db, clock, log);
+    const x = createXClient({
+      oauth: {
+        apiUrl: emulatorUrl,
+        authorizeUrl: `${emulatorUrl}/i/oauth2/authorize`,
+        clientId: 'emulator-test-client',
+        redirectUri: 'http://127.0.0.1/callback',
+        scopes: defaultScopes,
+      },
+      clock,
+      onRateLimit: (info, context) => rateLimits.record(info, context),
+    });
+    const sealer = createTokenSealer(randomBytes(32));
+    const accounts = await insertAccounts(handle.db, sealer, users, clock.now());
+    const dueAt = clock.now();
+    await insertPosts(handle.db, accounts, POSTS, dueAt, (i) => `${dialect} dispatched ${i}`);
+
+    const dispatcher = createDispatcher({
+      db: handle.db,
+      dialect: handle.dialect,
+      clock,
+      log,
+      metrics: createDeliveryMetrics(new Registry()),
+      forToken: (token, context) => x.forToken(token, context),
+      tokens: createTokenVault({ db: handle.db, clock, log, x, sealer }),
+      uploadMedia: createMediaUploader({ db: handle.db, dataDir: dir }),
+      rateLimits,
+      settings: { concurrency: CONCURRENCY, batchSize: CONCURRENCY * 4, pollMs: 50 },
+    });
+    const rss = rssSampler();
+    const started = performance.now();
+    await dispatcher.runOnce(new AbortController().signal);
+    const seconds = (performance.now() - started) / 1000;
+    const peakRss = rss.stop();
+    const rows = await handle.db
+      .selectFrom('posts')
+      .select(['status', 'published_at', 'scheduled_at'])
+      .execute();
+    const published = rows.filter((r) => r.status === 'published');
+    const lateness = published.map((r) => (r.published_at! - r.scheduled_at) / 1000).sort((a, b) => a - b);
+
+    // The same tweets with the same concurrency straight to the emulator: no database, no vault, no claims.
+    const tokens = users.map((user) => user.accessToken);
+    let next = 0;
+    const bareStarted = performance.now();
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        for (let i = next++; i < POSTS; i = next++) {
+          await x.forToken(tokens[i % tokens.length]!).createTweet({ text: `${dialect} bare ${i}` });
+        }
+      }),
+    );
+    const bareSeconds = (performance.now() - bareStarted) / 1000;
+    const rate = published.length / seconds;
+    const bareRate = POSTS / bareSeconds;
+    return {
+      posts: POSTS,
+      accounts: users.length,
+      concurrency: CONCURRENCY,
+      published: published.length,
+      seconds: Number(seconds.toFixed(2)),
+      postsPerSecond: Math.round(rate),
+      latenessP50Seconds: Number(percentile(lateness, 50).toFixed(2)),
+      latenessP99Seconds: Number(percentile(lateness, 99).toFixed(2)),
+      peakRssMb: mb(peakRss),
+      bareLoopPostsPerSecond: Math.round(bareRate),
+      ratio: Number((rate / bareRate).toFixed(2)),
+    };
+  } finally {
+    await handle.destroy();
+    await drop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Fills a SQLite file with `count` far-future scheduled posts using one prepared statement per table. */
+function bulkInsertScheduled(
+  file: string,
+  account: { userId: string; accountId: string },
+  count: number,
+): void {
+  const sqlite = new SQLite(file);
+  sqlite.pragma('journal_mode = WAL');
+  const post = sqlite.prepare(
+    `insert into posts (id, user_id, account_id, status, scheduled_at, created_at, updated_at, attempts, next_attempt_at)
+     values (?, ?, ?, 'scheduled', ?, ?, ?, 0, ?)`,
+  );
+  const item = sqlite.prepare(
+    `insert into post_items (post_id, position, text, media_ids, status) values (?, 0, ?, '[]', 'pending')`,
+  );
+  const now = Date.now();
+  const future = now + 30 * 24 * 3600 * 1000;
+  const batch = sqlite.transaction((from: number, to: number) => {
+    for (let i = from; i < to; i += 1) {
+      const id = randomUUID();
+      const at = future + i * 1000;
+      post.run(id, account.userId, account.accountId, at, now, now, at);
+      item.run(id, `scheduled post number ${i}`);
+    }
+  });
+  for (let i = 0; i < count; i += 50_000) batch(i, Math.min(count, i + 50_000));
+  sqlite.close();
+}
+
+function rssOf(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return kb * 1024;
+}
+
+/** Starts `xgate serve` over a SQLite file holding IDLE_POSTS scheduled posts and reads its settled RSS. */
+async function idleRun(emulatorUrl: string, user: ConnectedUser) {
+  const dir = mkdtempSync(join(tmpdir(), 'xgate-bench-idle-'));
+  const file = join(dir, 'xgate.db');
+  const secretKey = randomBytes(32);
+  let child: ChildProcess | null = null;
+  try {
+    const handle = await createDatabase(`sqlite:${file}`);
+    await migrateToLatest(handle.db);
+    const [account] = await insertAccounts(handle.db, createTokenSealer(secretKey), [user], Date.now());
+    await handle.destroy();
+    const insertStarted = performance.now();
+    bulkInsertScheduled(file, account!, IDLE_POSTS);
+    const insertSeconds = (performance.now() - insertStarted) / 1000;
+    child = spawn(process.execPath, [join(ROOT, 'bin/xgate.js'), 'serve'], {
+      cwd: ROOT,
+      stdio: 'ignore',
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOST: '127.0.0.1',
+        PORT: '0',
+        DATABASE_URL: `sqlite:${file}`,
+        XGATE_DATA_DIR: dir,
+        XGATE_SECRET_KEY: secretKey.toString('base64'),
+        X_CLIENT_ID: 'emulator-test-client',
+        X_API_URL: emulatorUrl,
+        X_AUTHORIZE_URL: `${emulatorUrl}/i/oauth2/authorize`,
+        LOG_LEVEL: 'warn',
+      },
+    });
+    // Let it start, claim nothing (nothing is due), and run its loops for a while.
+    let rss = 0;
+    for (let second = 0; second < 15; second += 1) {
+      await sleep(1000);
+      if (child.exitCode !== null) throw new Error(`xgate serve exited with ${child.exitCode}`);
+      rss = rssOf(child.pid!);
+    }
+    return {
+      scheduledPosts: IDLE_POSTS,
+      bulkInsertSeconds: Number(insertSeconds.toFixed(1)),
+      idleRssMb: mb(rss),
+    };
+  } finally {
+    child?.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+/**
+ * Users with tokens are made in-process (the OAuth flow through `inject`), saved in a state file, and served by a
+ * real `xgate emulator` child process: the emulator gets its own process, as X is a separate system, and the
+ * dispatcher and the bare loop are measured against the same server.
+ */
+async function startEmulatorProcess(
+  dir: string,
+): Promise<{ url: string; users: ConnectedUser[]; stop(): void }> {
+  const statePath = join(dir, 'emulator-state.json');
+  const seed = await createEmulator({ tier: 'unlimited', statePath });
+  await seed.listen({ host: '127.0.0.1', port: 0 });
+  const users: ConnectedUser[] = [];
+  for (let i = 0; i < ACCOUNTS; i += 1) users.push(await connectUser(seed, { username: `bench${i}` }));
+  await seed.close();
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    [
+      join(ROOT, 'bin/xgate.js'),
+      'emulator',
+      '--port',
+      String(port),
+      '--tier',
+      'unlimited',
+      '--state',
+      statePath,
+    ],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] },
+  );
+  await new Promise<void>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`xgate emulator exited with ${code}`)));
+    child.stdout?.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('listening')) resolve();
+    });
+  });
+  child.stdout?.resume();
+  return { url: `http://127.0.0.1:${port}`, users, stop: () => child.kill('SIGTERM') };
+}
+
+export async function run(): Promise<Record<string, unknown>> {
+  const dir = mkdtempSync(join(tmpdir(), 'xgate-bench-emulator-'));
+  const emulator = await startEmulatorProcess(dir);
+  try {
+    const results: Record<string, unknown> = {};
+    for (const dialect of DIALECTS)
+      results[dialect] = await dispatchRun(dialect, emulator.url, emulator.users);
+    results.idle =
+      IDLE_POSTS > 0 ? await idleRun(emulator.url, emulator.users[0]!) : 'skipped (XGATE_BENCH_IDLE_POSTS=0)';
+    return results;
+  } finally {
+    emulator.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
