@@ -13,6 +13,7 @@ import { tableAccountDirectory } from './users/account-directory.ts';
 import { createCookieSealer, createSessions } from './users/sessions.ts';
 import { createWorker, type Worker, type WorkerLoopFactory } from './worker.ts';
 import { createXClient, defaultScopes, type OnRateLimit } from './x/index.ts';
+import { countingFetch } from './x/request-metrics.ts';
 
 /** What tests and the CLI may replace when composing the app. */
 export interface AppOverrides {
@@ -63,6 +64,7 @@ function buildDeps(config: Config, handle: DatabaseHandle, clock: Clock, log: Lo
       scopes: defaultScopes,
     },
     clock,
+    fetch: countingFetch(metrics),
     timeoutMs: config.xTimeoutMs,
     onRateLimit: (info, context) => {
       for (const listener of xRateLimitListeners) listener(info, context);
