@@ -173,3 +173,36 @@ describeEachDialect('dispatcher: resume, needs_review, retry and resolve', (ctx)
     expect(resolved.json.error.code).toBe('resolved_as_failed');
   });
 });
+
+describeEachDialect('dispatcher: graceful stop', (ctx) => {
+  let h: DeliveryHarness;
+  beforeAll(async () => {
+    h = await startDeliveryHarness(ctx, { settings: { concurrency: 1 } });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('lets the send in flight finish and gives back the posts not started', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i += 1)
+      ids.push(await h.makePost(await h.makeAccount(), [{ text: `Stopping ${i}` }]));
+    h.emu.control.setFaults([{ method: 'POST', path: '/2/tweets', kind: 'latency', latencyMs: 400 }]);
+    const controller = new AbortController();
+    const running = h.dispatcher.runOnce(controller.signal);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    controller.abort();
+    await running;
+    h.emu.control.clearFaults();
+    const posts = await Promise.all(ids.map((id) => h.post(id)));
+    expect(posts.filter((p) => p.status === 'published')).toHaveLength(1);
+    expect(posts.filter((p) => p.status === 'scheduled')).toHaveLength(2);
+    const held = await h.handle.db
+      .selectFrom('posts')
+      .select('id')
+      .where('lease_owner', 'is not', null)
+      .execute();
+    expect(held).toEqual([]);
+    expect(h.emu.control.tweets()).toHaveLength(1);
+  });
+});

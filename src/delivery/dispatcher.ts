@@ -244,7 +244,14 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
         const notStarted = [...queues.values()].flatMap((queue) => queue.splice(0));
         held -= notStarted.length;
         await Promise.all(notStarted.map((post) => giveBack(post, null, null)));
-        await Promise.race([Promise.all(runners.values()), sleep(settings.stopGraceMs)]);
+        let grace: NodeJS.Timeout | undefined;
+        await Promise.race([
+          Promise.all(runners.values()),
+          new Promise((resolve) => {
+            grace = setTimeout(resolve, settings.stopGraceMs);
+          }),
+        ]);
+        clearTimeout(grace);
       } else {
         await Promise.all(runners.values());
       }
