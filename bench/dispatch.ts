@@ -180,7 +180,8 @@ async function dispatchRun(dialect: string, emulatorUrl: string, users: Connecte
     url = target.toString();
     drop = () => adminQuery(`drop database if exists ${name} with (force)`);
   }
-  const handle = await createDatabase(url);
+  // One connection per account in flight: each item's two commits wait on PostgreSQL's WAL flush.
+  const handle = await createDatabase(url, { maxConnections: CONCURRENCY });
   try {
     await migrateToLatest(handle.db);
     const log = pino({ level: 'silent' });

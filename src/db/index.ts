@@ -31,9 +31,13 @@ const PG_INT8_OID = 20;
 
 /**
  * Opens `sqlite:PATH` (creating the directory; WAL, foreign keys on, busy timeout) or `postgres://…`
- * (a pg Pool; `log` hears about idle connections that fail). Does not migrate: call {@link migrateToLatest}.
+ * (a pg Pool of `maxConnections`, default 10; `log` hears about idle connections that fail). Does not migrate:
+ * call {@link migrateToLatest}.
  */
-export async function createDatabase(url: string, options: { log?: Logger } = {}): Promise<DatabaseHandle> {
+export async function createDatabase(
+  url: string,
+  options: { log?: Logger; maxConnections?: number } = {},
+): Promise<DatabaseHandle> {
   if (url.startsWith('sqlite:')) {
     const path = url.slice('sqlite:'.length);
     if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
@@ -48,7 +52,7 @@ export async function createDatabase(url: string, options: { log?: Logger } = {}
   if (/^postgres(ql)?:\/\//.test(url)) {
     const pool = new pg.Pool({
       connectionString: url,
-      max: 10,
+      max: options.maxConnections ?? 10,
       types: {
         getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
           oid === PG_INT8_OID && format !== 'binary'

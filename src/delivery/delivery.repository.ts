@@ -1,4 +1,4 @@
-import type { Kysely, Transaction, Updateable } from 'kysely';
+import { CompiledQuery, type Kysely, type Transaction, type Updateable } from 'kysely';
 import type { Database, DialectName } from '../db/index.ts';
 import type { PostItemStatus, PostItemsTable, PostStatus, PostsTable } from '../db/schema.ts';
 
@@ -176,14 +176,11 @@ export class DeliveryRepository {
    * False when the lease is lost (then the item must not be sent).
    */
   beginSend(postId: string, position: number, now: number): Promise<boolean> {
-    return this.fenced(
-      postId,
-      now,
-      {},
-      {
-        position,
-        changes: { status: 'sending', attempt_started_at: now, error_message: null },
-      },
+    return this.hot(
+      this.dialect === 'postgres' ? PG_BEGIN_SEND : SQLITE_BEGIN_SEND,
+      this.dialect === 'postgres'
+        ? [now + this.leaseMs, now, postId, this.owner, now, position]
+        : [now, postId, position, postId, this.owner],
     );
   }
 
@@ -191,19 +188,33 @@ export class DeliveryRepository {
    * Records the tweet id of a published item. With `final`, the post becomes `published` in the same write.
    * False when the lease is lost.
    */
-  commitPublished(
+  async commitPublished(
     postId: string,
     position: number,
     tweetId: string,
     now: number,
     final: boolean,
   ): Promise<boolean> {
-    const item: ItemChange = {
-      position,
-      changes: { status: 'published', tweet_id: tweetId, error_message: null },
-    };
-    if (!final) return this.fenced(postId, now, {}, item);
-    return this.fenced(postId, now, publishedChanges(now), item, true);
+    if (this.dialect === 'postgres') {
+      return this.hot(final ? PG_COMMIT_FINAL : PG_COMMIT, [
+        ...(final ? [now, now] : [now + this.leaseMs, now]),
+        postId,
+        this.owner,
+        tweetId,
+        position,
+      ]);
+    }
+    if (!(await this.hot(SQLITE_COMMIT, [tweetId, postId, position, postId, this.owner]))) return false;
+    return !final || this.hot(SQLITE_FINISH_PUBLISHED, [now, now, postId, this.owner]);
+  }
+
+  /**
+   * The two writes made for every item (begin and commit) as fixed SQL, sent without building and compiling a
+   * query each time: they are most of the dispatcher's database work. Same fences as `fenced` below.
+   */
+  private async hot(query: string, parameters: unknown[]): Promise<boolean> {
+    const result = await this.db.executeQuery(CompiledQuery.raw(query, parameters));
+    return this.dialect === 'postgres' ? result.rows.length > 0 : Number(result.numAffectedRows ?? 0) > 0;
   }
 
   /** Marks the post `published` (every item already was). */
@@ -341,3 +352,26 @@ interface ItemChange {
 function publishedChanges(now: number): PostChanges {
   return { status: 'published', published_at: now, error_code: null, error_message: null };
 }
+
+const SQLITE_ITEM_FENCE = `exists (select 1 from "posts" where "id" = ? and "lease_owner" = ? and "status" = 'publishing')`;
+const SQLITE_BEGIN_SEND = `update "post_items" set "status" = 'sending', "attempt_started_at" = ?, "error_message" = null
+  where "post_id" = ? and "position" = ? and ${SQLITE_ITEM_FENCE}`;
+const SQLITE_COMMIT = `update "post_items" set "status" = 'published', "tweet_id" = ?, "error_message" = null
+  where "post_id" = ? and "position" = ? and ${SQLITE_ITEM_FENCE}`;
+const SQLITE_FINISH_PUBLISHED = `update "posts" set "status" = 'published', "published_at" = ?, "error_code" = null,
+  "error_message" = null, "lease_owner" = null, "lease_until" = null, "updated_at" = ?
+  where "id" = ? and "lease_owner" = ? and "status" = 'publishing'`;
+
+/** PostgreSQL: `$1` lease_until, `$2` updated_at, `$3` post id, `$4` owner. */
+const PG_FENCE_RENEW = `with "fence" as (update "posts" set "lease_until" = $1, "updated_at" = $2
+  where "id" = $3 and "lease_owner" = $4 and "status" = 'publishing' returning "id")`;
+/** PostgreSQL: `$1` published_at, `$2` updated_at, `$3` post id, `$4` owner. */
+const PG_FENCE_PUBLISHED = `with "fence" as (update "posts" set "status" = 'published', "published_at" = $1,
+  "error_code" = null, "error_message" = null, "lease_owner" = null, "lease_until" = null, "updated_at" = $2
+  where "id" = $3 and "lease_owner" = $4 and "status" = 'publishing' returning "id")`;
+const PG_BEGIN_SEND = `${PG_FENCE_RENEW} update "post_items" set "status" = 'sending', "attempt_started_at" = $5,
+  "error_message" = null where "post_id" in (select "id" from "fence") and "position" = $6 returning "post_id"`;
+const PG_ITEM_PUBLISHED = `update "post_items" set "status" = 'published', "tweet_id" = $5, "error_message" = null
+  where "post_id" in (select "id" from "fence") and "position" = $6 returning "post_id"`;
+const PG_COMMIT = `${PG_FENCE_RENEW} ${PG_ITEM_PUBLISHED}`;
+const PG_COMMIT_FINAL = `${PG_FENCE_PUBLISHED} ${PG_ITEM_PUBLISHED}`;
