@@ -215,7 +215,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
             await deps.rateLimits.refresh(claimed.flatMap((p) => (p.account ? [p.account.xUserId] : [])));
           }
           for (const post of claimed) {
-            deps.log.debug(
+            deps.log.info(
               {
                 postId: post.id,
                 accountId: post.accountId,
