@@ -3,7 +3,6 @@
  * See docs/DESIGN.md for what each table is for.
  */
 
-
 export type AccountStatus = 'active' | 'needs_reconnect' | 'disconnected';
 export type PostStatus = 'scheduled' | 'publishing' | 'published' | 'failed' | 'needs_review' | 'canceled';
 /** `deleted`: the item's tweet was published, then deleted from X at the user's request (the post is `canceled`). */
@@ -133,7 +132,6 @@ export interface IdempotencyKeysTable {
   created_at: number;
   expires_at: number;
 }
-
 
 export interface Database {
   users: UsersTable;
