@@ -23,4 +23,16 @@ describe('token sealing', () => {
     expect(() => createTokenSealer(randomBytes(32)).unseal('acc-1', 'refresh', sealed)).toThrow();
     expect(() => sealer.unseal('acc-1', 'refresh', 'v1.AAAA')).toThrow();
   });
+
+  it('opens a token sealed before sealing moved to src/crypto (same key, associated data and format)', () => {
+    const sealed = 'v1.eBcvM-ZUNyclKBWIyw87Qa-8N_YjnkqMWD0ZshMsspcyOHnvic9hEU26qA';
+    expect(createTokenSealer(Buffer.alloc(32, 7)).unseal('acc-1', 'refresh', sealed)).toBe('refresh-token-1');
+  });
+
+  it('refuses an empty token', () => {
+    const sealed = sealer.seal('acc-1', 'access', '');
+    expect(() => sealer.unseal('acc-1', 'access', sealed)).toThrow(
+      expect.objectContaining({ code: 'token_unseal_failed' }),
+    );
+  });
 });

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { createSealer } from '../crypto/sealing.ts';
 
 /** Which token a sealed value holds; part of the associated data, so the two columns cannot be swapped. */
 export type TokenKind = 'access' | 'refresh';
@@ -23,37 +23,17 @@ export class TokenUnsealError extends Error {
   }
 }
 
-const VERSION = 'v1';
-const IV_BYTES = 12;
-const TAG_BYTES = 16;
-
 /** Builds the sealer from the 32-byte app secret. */
 export function createTokenSealer(secretKey: Buffer): TokenSealer {
-  const key = Buffer.from(hkdfSync('sha256', secretKey, Buffer.alloc(0), 'xgate/tokens/v1', 32));
-  const aad = (accountId: string, kind: TokenKind) => Buffer.from(`xgate-token:${kind}:${accountId}`);
+  const sealer = createSealer(secretKey, { label: 'xgate/tokens/v1', version: 'v1' });
+  const aad = (accountId: string, kind: TokenKind) => `xgate-token:${kind}:${accountId}`;
   return {
-    seal(accountId, kind, token) {
-      const iv = randomBytes(IV_BYTES);
-      const cipher = createCipheriv('aes-256-gcm', key, iv);
-      cipher.setAAD(aad(accountId, kind));
-      const body = Buffer.concat([cipher.update(token, 'utf8'), cipher.final()]);
-      return `${VERSION}.${Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64url')}`;
-    },
+    seal: (accountId, kind, token) => sealer.seal(token, aad(accountId, kind)),
     unseal(accountId, kind, sealed) {
-      const [version, payload] = sealed.split('.', 2);
-      const raw = Buffer.from(payload ?? '', 'base64url');
-      if (version !== VERSION || raw.length <= IV_BYTES + TAG_BYTES) throw new TokenUnsealError(accountId);
-      try {
-        const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, IV_BYTES));
-        decipher.setAAD(aad(accountId, kind));
-        decipher.setAuthTag(raw.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
-        return Buffer.concat([
-          decipher.update(raw.subarray(IV_BYTES + TAG_BYTES)),
-          decipher.final(),
-        ]).toString('utf8');
-      } catch {
-        throw new TokenUnsealError(accountId);
-      }
+      const token = sealer.open(sealed, aad(accountId, kind));
+      // A token is never empty: an empty plain text is refused like a value that does not open.
+      if (token === null || token === '') throw new TokenUnsealError(accountId);
+      return token;
     },
   };
 }

@@ -20,4 +20,9 @@ describe('createAnswerSealer', () => {
     expect(sealer.unseal('u1', 'key-1', `${sealed.slice(0, -2)}AA`)).toBeNull();
     expect(sealer.unseal('u1', 'key-1', body)).toBeNull();
   });
+
+  it('opens an answer sealed before sealing moved to src/crypto (same key, associated data and format)', () => {
+    const sealed = 'v1.QDJpdtUoMzIFr0pJu0yPzX1IDX4h3WLG7sIi_EChhQo3qv0KL3aQRW75kFs7T7E';
+    expect(createAnswerSealer(Buffer.alloc(32, 7)).unseal('u1', 'key-1', sealed)).toBe('{"key":"xg_secret"}');
+  });
 });

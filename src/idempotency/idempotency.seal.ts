@@ -1,8 +1,4 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
-
-const VERSION = 'v1';
-const IV_BYTES = 12;
-const TAG_BYTES = 16;
+import { createSealer } from '../crypto/sealing.ts';
 
 /**
  * Seals stored answers that hold a secret (a new API key) with AES-256-GCM, so the secret is not in the
@@ -17,31 +13,10 @@ export interface AnswerSealer {
 }
 
 export function createAnswerSealer(secretKey: Buffer): AnswerSealer {
-  const cipherKey = Buffer.from(hkdfSync('sha256', secretKey, Buffer.alloc(0), 'xgate/idempotency/v1', 32));
-  const aad = (userId: string, key: string) => Buffer.from(`xgate-idempotency:${userId}\n${key}`);
+  const sealer = createSealer(secretKey, { label: 'xgate/idempotency/v1', version: 'v1' });
+  const aad = (userId: string, key: string) => `xgate-idempotency:${userId}\n${key}`;
   return {
-    seal(userId, key, body) {
-      const iv = randomBytes(IV_BYTES);
-      const cipher = createCipheriv('aes-256-gcm', cipherKey, iv);
-      cipher.setAAD(aad(userId, key));
-      const sealed = Buffer.concat([cipher.update(body, 'utf8'), cipher.final()]);
-      return `${VERSION}.${Buffer.concat([iv, cipher.getAuthTag(), sealed]).toString('base64url')}`;
-    },
-    unseal(userId, key, sealed) {
-      const [version, payload] = sealed.split('.', 2);
-      const raw = Buffer.from(payload ?? '', 'base64url');
-      if (version !== VERSION || raw.length < IV_BYTES + TAG_BYTES) return null;
-      try {
-        const decipher = createDecipheriv('aes-256-gcm', cipherKey, raw.subarray(0, IV_BYTES));
-        decipher.setAAD(aad(userId, key));
-        decipher.setAuthTag(raw.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
-        return Buffer.concat([
-          decipher.update(raw.subarray(IV_BYTES + TAG_BYTES)),
-          decipher.final(),
-        ]).toString('utf8');
-      } catch {
-        return null;
-      }
-    },
+    seal: (userId, key, body) => sealer.seal(body, aad(userId, key)),
+    unseal: (userId, key, sealed) => sealer.open(sealed, aad(userId, key)),
   };
 }

@@ -31,4 +31,9 @@ describe('cookie sealing', () => {
       Buffer.from(sealer.seal('n', 'hello-secret', 10_000), 'base64url').toString('latin1'),
     ).not.toContain('hello-secret');
   });
+
+  it('opens a cookie sealed before sealing moved to src/crypto (same key, associated data and format)', () => {
+    const sealed = 'A64UYJPdhGLC3NzwK1d2aV9lquwXWR6Bunr5hM9RFdxcXutFwXvkswqN7bIa56wsXBH-qzAKApNTTSRKiLY59Q';
+    expect(createCookieSealer(Buffer.alloc(32, 7)).unseal('xgate_session', sealed, 0)).toEqual({ uid: 'u1' });
+  });
 });

@@ -1,6 +1,6 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../clock.ts';
+import { createSealer } from '../crypto/sealing.ts';
 
 /** Name of the session cookie. */
 export const SESSION_COOKIE = 'xgate_session';
@@ -18,25 +18,14 @@ export interface CookieSealer {
 
 /** Derives the cookie key from the app secret (HKDF), so it differs from the key that seals tokens. */
 export function createCookieSealer(secretKey: Buffer): CookieSealer {
-  const key = Buffer.from(hkdfSync('sha256', secretKey, Buffer.alloc(0), 'xgate/cookies/v1', 32));
+  const sealer = createSealer(secretKey, { label: 'xgate/cookies/v1' });
   return {
-    seal(name, value, expiresAt) {
-      const iv = randomBytes(12);
-      const cipher = createCipheriv('aes-256-gcm', key, iv);
-      cipher.setAAD(Buffer.from(name));
-      const plain = Buffer.from(JSON.stringify({ v: value, e: expiresAt }));
-      const body = Buffer.concat([cipher.update(plain), cipher.final()]);
-      return Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64url');
-    },
+    seal: (name, value, expiresAt) => sealer.seal(JSON.stringify({ v: value, e: expiresAt }), name),
     unseal<T>(name: string, text: string, now: number): T | null {
-      const raw = Buffer.from(text, 'base64url');
-      if (raw.length < 12 + 16 + 1) return null;
+      const plain = sealer.open(text, name);
+      if (plain === null) return null;
       try {
-        const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12));
-        decipher.setAAD(Buffer.from(name));
-        decipher.setAuthTag(raw.subarray(12, 28));
-        const plain = Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]);
-        const parsed = JSON.parse(plain.toString('utf8')) as { v: T; e: number };
+        const parsed = JSON.parse(plain) as { v: T; e: number };
         return typeof parsed.e === 'number' && parsed.e > now ? parsed.v : null;
       } catch {
         return null;
