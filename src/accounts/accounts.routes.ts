@@ -1,12 +1,21 @@
 import { z } from 'zod';
 import { requireUser } from '../http/auth.ts';
 import type { ZodFastify } from '../http/types.ts';
-import { accountSummarySchema } from '../users/account-directory.ts';
 import type { Account } from './accounts.repository.ts';
 import type { AccountsService } from './accounts.service.ts';
 
 /** An X account in API answers (CONTRACT §3): never tokens. Times are epoch milliseconds. */
-export const accountSchema = accountSummarySchema.extend({
+export const accountSchema = z.object({
+  id: z.string(),
+  xUserId: z.string(),
+  username: z.string(),
+  name: z.string(),
+  profileImageUrl: z.string().nullable(),
+  status: z.enum(['active', 'needs_reconnect', 'disconnected']),
+  statusReason: z.string().nullable(),
+  scopes: z.array(z.string()),
+  tokenExpiresAt: z.number().nullable(),
+  lastRefreshedAt: z.number().nullable(),
   subscriptionType: z
     .string()
     .nullable()

@@ -1,8 +1,8 @@
 import { z } from 'zod';
+import { accountSchema, listAccountsOfUser, toAccountView } from '../accounts/index.ts';
 import { requireUser } from '../http/auth.ts';
 import { NotFoundError } from '../http/errors.ts';
 import type { RouteModule } from '../http/types.ts';
-import { accountSummarySchema } from './account-directory.ts';
 import { createApiKey, listApiKeys, revokeApiKey } from './api-keys.repository.ts';
 
 const apiKeySchema = z.object({
@@ -42,12 +42,12 @@ export const usersRoutes: RouteModule = (app, deps) => {
       schema: {
         tags: ['session'],
         summary: 'The signed-in user and their X accounts.',
-        response: { 200: z.object({ id: z.string(), accounts: z.array(accountSummarySchema) }) },
+        response: { 200: z.object({ id: z.string(), accounts: z.array(accountSchema) }) },
       },
     },
     async (request) => {
       const user = requireUser(request);
-      return { id: user.id, accounts: await deps.accounts.listForUser(user.id) };
+      return { id: user.id, accounts: (await listAccountsOfUser(deps.db, user.id)).map(toAccountView) };
     },
   );
 
