@@ -105,7 +105,7 @@ export async function createApp(baseConfig: Config, overrides: AppOverrides = {}
   });
   const log = overrides.log ?? createLogger(config.logLevel);
   const clock = overrides.clock ?? systemClock;
-  const handle = await createDatabase(config.databaseUrl, { log });
+  const handle = await createDatabase(config.databaseUrl, { log, maxConnections: config.dbPoolSize });
   let deps: AppDeps;
   let http: ZodFastify | null;
   let worker: Worker | null;

@@ -37,6 +37,7 @@ describe('loadConfig', () => {
       maxThreadItems: 25,
       scheduleHorizonDays: 365,
       idempotencyTtlHours: 24,
+      dbPoolSize: 20,
       warnings: [],
     });
     expect(config.secretKey.equals(Buffer.from(KEY, 'base64'))).toBe(true);
@@ -57,6 +58,7 @@ describe('loadConfig', () => {
       X_AUTHORIZE_URL: 'http://127.0.0.1:4010/i/oauth2/authorize',
       X_TIER: 'unlimited',
       XGATE_MAX_THREAD_ITEMS: '10',
+      XGATE_DB_POOL_SIZE: '40',
     });
     expect(config).toMatchObject({
       host: '0.0.0.0',
@@ -69,6 +71,7 @@ describe('loadConfig', () => {
       xApiUrl: 'http://127.0.0.1:4010',
       xTier: 'unlimited',
       maxThreadItems: 10,
+      dbPoolSize: 40,
     });
   });
 

@@ -61,6 +61,11 @@ export interface Config {
   dispatchPollMs: number;
   /** After a create whose answer was lost: wait before trusting "not on X" and sending again, ms (default 30,000). */
   publishSettleMs: number;
+  /**
+   * PostgreSQL connections per process (default 20; unused with SQLite). Each account the dispatcher publishes in
+   * parallel holds one while it commits, so more than `dispatchConcurrency` leaves room for HTTP and the refresher.
+   */
+  dbPoolSize: number;
   /** Things the operator should know about (e.g. a generated secret key); logged at start-up. */
   warnings: readonly string[];
 }
@@ -166,6 +171,7 @@ const envSchema = z.object({
   XGATE_DISPATCH_LEASE_MS: int(1000, 60 * 60_000, 60_000),
   XGATE_DISPATCH_POLL_MS: int(10, 60_000, 1000),
   XGATE_PUBLISH_SETTLE_MS: int(0, 60 * 60_000, 30_000),
+  XGATE_DB_POOL_SIZE: int(1, 1000, 20),
 });
 
 function decodeKey(text: string): Buffer | null {
@@ -233,6 +239,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dispatchLeaseMs: e.XGATE_DISPATCH_LEASE_MS,
     dispatchPollMs: e.XGATE_DISPATCH_POLL_MS,
     publishSettleMs: e.XGATE_PUBLISH_SETTLE_MS,
+    dbPoolSize: e.XGATE_DB_POOL_SIZE,
     warnings: Object.freeze(warnings),
   });
 }

@@ -31,7 +31,7 @@ const PG_INT8_OID = 20;
 
 /**
  * Opens `sqlite:PATH` (creating the directory; WAL, foreign keys on, busy timeout) or `postgres://…`
- * (a pg Pool of `maxConnections`, default 10; `log` hears about idle connections that fail). Does not migrate:
+ * (a pg Pool of `maxConnections`, default 10 — the service passes `XGATE_DB_POOL_SIZE`; `log` hears about idle connections that fail). Does not migrate:
  * call {@link migrateToLatest}.
  */
 export async function createDatabase(
