@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +6,8 @@ import { sql } from 'kysely';
 import { loadConfig } from '../src/config/index.ts';
 import { createApp } from '../src/server.ts';
 import { createApiKey } from '../src/users/api-keys.repository.ts';
+import { createUser } from '../src/users/users.repository.ts';
+import { makeAccount } from '../test/fixtures/accounts.ts';
 
 /** Creates per mode, split over ROUNDS alternating rounds (override with XGATE_BENCH_IDEMPOTENCY_CREATES). */
 const CREATES = Number(process.env.XGATE_BENCH_IDEMPOTENCY_CREATES ?? 1000);
@@ -39,34 +41,11 @@ export async function run(): Promise<Record<string, unknown>> {
     const { url } = await app.start();
     const { db } = app.deps;
     const now = Date.now();
-    const userId = randomUUID();
-    const accountId = randomUUID();
-    await db.insertInto('users').values({ id: userId, created_at: now }).execute();
-    await db
-      .insertInto('accounts')
-      .values({
-        id: accountId,
-        user_id: userId,
-        x_user_id: '1000000001',
-        username: 'bench',
-        name: 'bench',
-        profile_image_url: null,
-        subscription_type: null,
-        status: 'active',
-        status_reason: null,
-        scopes: 'tweet.read tweet.write users.read offline.access media.write',
-        access_token_sealed: null,
-        refresh_token_sealed: null,
-        token_expires_at: null,
-        last_refreshed_at: null,
-        refresh_lease_owner: null,
-        refresh_lease_until: null,
-        refresh_failures: 0,
-        next_refresh_at: null,
-        created_at: now,
-        updated_at: now,
-      })
-      .execute();
+    const { id: userId } = await createUser(db, now);
+    const { id: accountId } = await makeAccount({ db, clock: { now: () => now } }, userId, {
+      xUserId: '1000000001',
+      username: 'bench',
+    });
     const { key: apiKey } = await createApiKey(db, { userId, name: 'bench', now });
     const scheduledAt = now + 7 * 24 * 3600_000;
 

@@ -1,13 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { createRefresher, createTokenSealer, createTokenVault } from '../src/accounts/index.ts';
 import { createDatabase, migrateToLatest } from '../src/db/index.ts';
 import { createXClient, defaultScopes, type XTokenSet } from '../src/x/index.ts';
+import { accountRow } from '../test/fixtures/accounts.ts';
+import { freePort } from '../test/helpers/ports.ts';
 
 /** Accounts whose expired tokens are refreshed (override with XGATE_BENCH_REFRESH_ACCOUNTS for a quick run). */
 const ACCOUNTS = Number(process.env.XGATE_BENCH_REFRESH_ACCOUNTS ?? 10_000);
@@ -21,19 +22,6 @@ const CLIENT_ID = 'bench-client';
 const CLIENT_SECRET = 'bench-secret';
 const REDIRECT = 'http://127.0.0.1:9/auth/x/callback';
 const BIN = join(import.meta.dirname, '..', 'bin', 'xgate.js');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
 
 /** Spawns `node bin/xgate.js …args` and resolves once `ready()` answers true (polled every 10 ms). */
 async function spawnUntil(
@@ -158,28 +146,24 @@ export async function run(): Promise<Record<string, unknown>> {
       await db
         .insertInto('accounts')
         .values(
-          batch.map((b) => ({
-            id: b.id,
-            user_id: b.userId,
-            x_user_id: b.xUserId,
-            username: b.username,
-            name: b.username,
-            profile_image_url: null,
-            subscription_type: 'None',
-            status: 'active' as const,
-            status_reason: null,
-            scopes: b.tokens.scopes.join(' '),
-            access_token_sealed: sealer.seal(b.id, 'access', b.tokens.accessToken),
-            refresh_token_sealed: sealer.seal(b.id, 'refresh', b.tokens.refreshToken ?? ''),
-            token_expires_at: now - 1000,
-            last_refreshed_at: now - 2 * 3600_000,
-            refresh_lease_owner: null,
-            refresh_lease_until: null,
-            refresh_failures: 0,
-            next_refresh_at: null,
-            created_at: now,
-            updated_at: now,
-          })),
+          batch.map((b) =>
+            accountRow({
+              id: b.id,
+              userId: b.userId,
+              xUserId: b.xUserId,
+              username: b.username,
+              now,
+              subscriptionType: 'None',
+              scopes: b.tokens.scopes.join(' '),
+              tokens: {
+                sealer,
+                accessToken: b.tokens.accessToken,
+                refreshToken: b.tokens.refreshToken ?? null,
+                expiresAt: now - 1000,
+                lastRefreshedAt: now - 2 * 3600_000,
+              },
+            }),
+          ),
         )
         .execute();
     }

@@ -8,7 +8,7 @@ import { connectUser } from '../emulator/testing/connect-user.ts';
 import { createTokenSealer } from '../src/accounts/sealing.ts';
 import { createDatabase, type DatabaseHandle, migrateToLatest } from '../src/db/index.ts';
 import { insertPost } from '../src/posts/posts.repository.ts';
-import { insertConnectedAccount } from './delivery.harness.ts';
+import { insertConnectedAccount } from './fixtures/accounts.ts';
 import { startTestEmulator, type TestEmulator } from './helpers/emulator.ts';
 import { createPostgresDatabase, makeTempDir, TEST_PG_ADMIN_URL } from './helpers/index.ts';
 

@@ -2,13 +2,12 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Kysely } from 'kysely';
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import { type ConnectedUser, connectUser } from '../emulator/testing/connect-user.ts';
-import { createTokenSealer, type TokenSealer } from '../src/accounts/sealing.ts';
+import { connectUser } from '../emulator/testing/connect-user.ts';
+import { createTokenSealer } from '../src/accounts/sealing.ts';
 import { createTokenVault, type TokenVault } from '../src/accounts/vault.ts';
-import { createDatabase, type Database, type DatabaseHandle, migrateToLatest } from '../src/db/index.ts';
+import { createDatabase, type DatabaseHandle, migrateToLatest } from '../src/db/index.ts';
 import type { MediaType } from '../src/db/schema.ts';
 import { createDeliveryMetrics, type DeliveryMetrics } from '../src/delivery/delivery.metrics.ts';
 import { createDispatcher, type Dispatcher, type DispatcherSettings } from '../src/delivery/dispatcher.ts';
@@ -16,54 +15,12 @@ import { RateLimitBook } from '../src/delivery/rate-limit-book.ts';
 import { createMediaUploader } from '../src/media/x-upload.ts';
 import { insertPost } from '../src/posts/posts.repository.ts';
 import { createXClient, defaultScopes, type XClient } from '../src/x/index.ts';
+import { insertConnectedAccount } from './fixtures/accounts.ts';
 import { startTestEmulator, type TestEmulator } from './helpers/emulator.ts';
 import { createTestClock, type DialectContext, type TestClock } from './helpers/index.ts';
 
 /** The client `connectUser` registers at the emulator; the X client refreshes tokens as this public client. */
 const EMULATOR_TEST_CLIENT = { clientId: 'emulator-test-client', redirectUri: 'http://127.0.0.1/callback' };
-
-/**
- * Stores a new user and an `active` account for a user connected at the emulator, its tokens sealed with
- * `sealer` (a service started with the same secret key can use them).
- */
-export async function insertConnectedAccount(
-  db: Kysely<Database>,
-  sealer: TokenSealer,
-  connected: ConnectedUser,
-  now: number,
-): Promise<{ userId: string; accountId: string }> {
-  const userId = randomUUID();
-  const accountId = randomUUID();
-  await db.insertInto('users').values({ id: userId, created_at: now }).execute();
-  await db
-    .insertInto('accounts')
-    .values({
-      id: accountId,
-      user_id: userId,
-      x_user_id: connected.userId,
-      username: connected.username,
-      name: connected.username,
-      profile_image_url: null,
-      subscription_type: null,
-      status: 'active',
-      status_reason: null,
-      scopes: defaultScopes.join(' '),
-      access_token_sealed: sealer.seal(accountId, 'access', connected.accessToken),
-      refresh_token_sealed: connected.refreshToken
-        ? sealer.seal(accountId, 'refresh', connected.refreshToken)
-        : null,
-      token_expires_at: now + 7200 * 1000,
-      last_refreshed_at: now,
-      refresh_lease_owner: null,
-      refresh_lease_until: null,
-      refresh_failures: 0,
-      next_refresh_at: null,
-      created_at: now,
-      updated_at: now,
-    })
-    .execute();
-  return { userId, accountId };
-}
 
 /** Everything a dispatcher test needs: a migrated database, the emulator on one shared clock, the dispatcher. */
 export interface DeliveryHarness {

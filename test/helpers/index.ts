@@ -15,4 +15,5 @@ export {
   type TestHttpClient,
   type TestResponse,
 } from './http-client.ts';
-export { freePort, startTestService, TEST_X_CLIENT_ID, type TestService } from './service.ts';
+export { freePort } from './ports.ts';
+export { startTestService, TEST_X_CLIENT_ID, type TestService } from './service.ts';

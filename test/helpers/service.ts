@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import type { Clock } from '../../src/clock.ts';
 import { loadConfig } from '../../src/config/index.ts';
 import { type App, type AppOverrides, createApp } from '../../src/server.ts';
+import { freePort } from './ports.ts';
 
 /** A running service for integration tests. */
 export interface TestService {
@@ -14,20 +14,6 @@ export interface TestService {
 
 /** The OAuth client id tests register at the emulator; the service uses it unless `env` says otherwise. */
 export const TEST_X_CLIENT_ID = 'xgate-test-client';
-
-/** A free TCP port on 127.0.0.1 (so PUBLIC_URL, and the OAuth redirect URI, are known before listening). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
 
 /**
  * Starts xgate on 127.0.0.1 over `databaseUrl`, with the X API at `emulatorUrl` (a non-routable address when
