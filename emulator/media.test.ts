@@ -1,7 +1,5 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createEmulator, type Emulator } from './index.ts';
-import { authorizeUser } from './testing/oauth.ts';
-import { xCaller } from './testing/x-call.ts';
+import { describe, expect, it } from 'vitest';
+import { type SuiteUser, useEmulator } from './testing/suite.ts';
 
 const CLIENT = { clientId: 'media-test', redirectUri: 'http://127.0.0.1/cb' };
 const START = Date.UTC(2026, 10, 23, 12, 0, 0);
@@ -17,20 +15,8 @@ const GIF = Buffer.concat([Buffer.from('GIF89a'), Buffer.alloc(3000, 3)]);
 const MP4 = Buffer.concat([Buffer.from([0, 0, 0, 0x18]), Buffer.from('ftypisom'), Buffer.alloc(5000, 4)]);
 const TEXT = Buffer.from('this is not a picture at all, only words');
 
-let emulator: Emulator;
-let url: string;
-let call: ReturnType<typeof xCaller>;
-
-interface Connected {
-  id: string;
-  token: string;
-}
-
-async function connect(username: string, scopes?: string[]): Promise<Connected> {
-  const user = emulator.control.createUser({ username });
-  const token = await authorizeUser(url, { ...CLIENT, userId: user.id, scopes });
-  return { id: user.id, token: token.access_token };
-}
+const emu = useEmulator({ client: CLIENT, start: START });
+const { call, connect } = emu;
 
 function form(fields: Record<string, string>, media?: Buffer): FormData {
   const data = new FormData();
@@ -40,7 +26,7 @@ function form(fields: Record<string, string>, media?: Buffer): FormData {
 }
 
 async function oneShot(
-  user: Connected,
+  user: SuiteUser,
   media: Buffer,
   fields: Record<string, string> = { media_category: 'tweet_image' },
 ) {
@@ -48,7 +34,7 @@ async function oneShot(
 }
 
 async function chunked(
-  user: Connected,
+  user: SuiteUser,
   media: Buffer,
   mediaType: string,
   mediaCategory: string,
@@ -72,29 +58,13 @@ async function chunked(
   return { id, finalize };
 }
 
-async function status(user: Connected, id: string) {
+async function status(user: SuiteUser, id: string) {
   return call('GET', '/2/media/upload', { token: user.token, query: { command: 'STATUS', media_id: id } });
 }
 
-async function tweetWith(user: Connected, mediaIds: string[], text = 'with media') {
+async function tweetWith(user: SuiteUser, mediaIds: string[], text = 'with media') {
   return call('POST', '/2/tweets', { token: user.token, json: { text, media: { media_ids: mediaIds } } });
 }
-
-beforeAll(async () => {
-  emulator = await createEmulator({ tier: 'unlimited', now: () => START });
-  url = await emulator.listen();
-  call = xCaller(url);
-});
-
-afterAll(async () => {
-  await emulator.close();
-});
-
-beforeEach(() => {
-  emulator.control.reset();
-  emulator.control.setTier('unlimited');
-  emulator.control.registerClient({ clientId: CLIENT.clientId, redirectUris: [CLIENT.redirectUri] });
-});
 
 describe('one-shot POST /2/media/upload', () => {
   it('takes a multipart image: ready at once, usable in a tweet', async () => {
@@ -113,7 +83,7 @@ describe('one-shot POST /2/media/upload', () => {
     expect(posted.status).toBe(201);
     // X appends a t.co link to the media to the text.
     expect(posted.body.data.text).toMatch(/^with media https:\/\/t\.co\/\w{10}$/);
-    expect(emulator.control.tweets()[0]).toMatchObject({
+    expect(emu.emulator.control.tweets()[0]).toMatchObject({
       text: 'with media',
       mediaIds: [upload.body.data.id],
     });
@@ -188,7 +158,7 @@ describe('one-shot POST /2/media/upload', () => {
   });
 
   it('needs the media.write scope', async () => {
-    const reader = await connect('reader', ['tweet.read', 'tweet.write', 'users.read']);
+    const reader = await connect('reader', { scopes: ['tweet.read', 'tweet.write', 'users.read'] });
     const answer = await oneShot(reader, PNG);
     expect(answer.status).toBe(403);
     const anonymous = await call('POST', '/2/media/upload', {
@@ -212,7 +182,7 @@ describe('chunked upload and processing', () => {
     });
     expect((await tweetWith(alice, [id])).status).toBe(400);
 
-    emulator.control.advanceClock(1);
+    emu.emulator.control.advanceClock(1);
     const running = await status(alice, id);
     expect(running.body.data.processing_info).toMatchObject({
       state: 'in_progress',
@@ -220,7 +190,7 @@ describe('chunked upload and processing', () => {
     });
     expect((await tweetWith(alice, [id])).status).toBe(400);
 
-    emulator.control.advanceClock(10);
+    emu.emulator.control.advanceClock(10);
     const done = await status(alice, id);
     expect(done.body.data.processing_info).toEqual({ state: 'succeeded', progress_percent: 100 });
     expect((await tweetWith(alice, [id])).status).toBe(201);
@@ -236,7 +206,7 @@ describe('chunked upload and processing', () => {
     );
     expect(finalize.body.data.media_key).toBe(`7_${id}`);
     expect(finalize.body.data.processing_info.state).toBe('pending');
-    emulator.control.advanceClock(60);
+    emu.emulator.control.advanceClock(60);
     const failed = await status(alice, id);
     expect(failed.body.data.processing_info).toEqual({
       state: 'failed',
@@ -253,7 +223,7 @@ describe('chunked upload and processing', () => {
   it('a real video succeeds after processing', async () => {
     const alice = await connect('alice');
     const { id } = await chunked(alice, MP4, 'video/mp4', 'tweet_video', 2000);
-    emulator.control.advanceClock(60);
+    emu.emulator.control.advanceClock(60);
     expect((await status(alice, id)).body.data.processing_info.state).toBe('succeeded');
     expect((await tweetWith(alice, [id])).status).toBe(201);
   });
@@ -352,7 +322,7 @@ describe('chunked upload and processing', () => {
       json: { media_type: 'image/gif', total_bytes: GIF.length, media_category: 'tweet_gif' },
     });
     const id = init.body.data.id;
-    const append = (who: Connected, mediaId: string, fields: Record<string, string>, media?: Buffer) =>
+    const append = (who: SuiteUser, mediaId: string, fields: Record<string, string>, media?: Buffer) =>
       call('POST', '/2/media/upload/:id/append', {
         token: who.token,
         params: { id: mediaId },
@@ -453,7 +423,7 @@ describe('chunked upload and processing', () => {
       form: { command: 'FINALIZE', media_id: id },
     });
     expect(finalize.body.data.processing_info.state).toBe('pending');
-    emulator.control.advanceClock(30);
+    emu.emulator.control.advanceClock(30);
     expect((await status(alice, id)).body.data.processing_info.state).toBe('succeeded');
     const legacyStatus = await call('POST', '/2/media/upload', {
       token: alice.token,
@@ -475,9 +445,8 @@ describe('media on tweets', () => {
     for (let i = 0; i < 4; i++) images.push((await oneShot(alice, PNG)).body.data.id);
     expect((await tweetWith(alice, images, 'four images')).status).toBe(201);
     const { id: gif } = await chunked(alice, GIF, 'image/gif', 'tweet_gif');
-    emulator.control.advanceClock(30);
-    const again = await authorizeUser(url, { ...CLIENT, userId: alice.id });
-    const fresh = { id: alice.id, token: again.access_token };
+    emu.emulator.control.advanceClock(30);
+    const fresh = await emu.reauthorize(alice.id);
     expect((await tweetWith(fresh, [gif, images[0]!], 'gif and image')).status).toBe(400);
     expect((await tweetWith(fresh, [gif], 'gif alone')).status).toBe(201);
   });
@@ -494,9 +463,8 @@ describe('media on tweets', () => {
     expect(subtitles.status).toBe(200);
     expect((await tweetWith(alice, [subtitles.body.data.id])).status).toBe(400);
 
-    emulator.control.advanceClock(24 * 60 * 60 + 1);
-    const again = await authorizeUser(url, { ...CLIENT, userId: alice.id });
-    const later = { id: alice.id, token: again.access_token };
+    emu.emulator.control.advanceClock(24 * 60 * 60 + 1);
+    const later = await emu.reauthorize(alice.id);
     expect((await tweetWith(later, [mine])).status).toBe(400);
     expect((await status(later, mine)).status).toBe(400);
   });

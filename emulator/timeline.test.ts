@@ -1,35 +1,15 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createEmulator, type Emulator } from './index.ts';
-import { authorizeUser } from './testing/oauth.ts';
-import { xCaller } from './testing/x-call.ts';
+import { describe, expect, it } from 'vitest';
+import { type SuiteUser, useEmulator } from './testing/suite.ts';
 
 const CLIENT = { clientId: 'timeline-test', redirectUri: 'http://127.0.0.1/cb' };
 const START = Date.UTC(2026, 10, 23, 12, 0, 0);
 const MINUTE = 60;
 const DAY = 24 * 60 * MINUTE;
 
-let emulator: Emulator;
-let url: string;
-let call: ReturnType<typeof xCaller>;
+const emu = useEmulator({ client: CLIENT, start: START });
+const { call, connect } = emu;
 
-interface Connected {
-  id: string;
-  token: string;
-}
-
-async function connect(username: string): Promise<Connected> {
-  const user = emulator.control.createUser({ username });
-  const token = await authorizeUser(url, { ...CLIENT, userId: user.id });
-  return { id: user.id, token: token.access_token };
-}
-
-/** A fresh token for a user whose earlier one expired while the clock moved. */
-async function reconnect(user: Connected): Promise<Connected> {
-  const token = await authorizeUser(url, { ...CLIENT, userId: user.id });
-  return { id: user.id, token: token.access_token };
-}
-
-async function post(user: Connected, text: string, replyTo?: string): Promise<string> {
+async function post(user: SuiteUser, text: string, replyTo?: string): Promise<string> {
   const answer = await call('POST', '/2/tweets', {
     token: user.token,
     json: replyTo === undefined ? { text } : { text, reply: { in_reply_to_tweet_id: replyTo } },
@@ -38,25 +18,9 @@ async function post(user: Connected, text: string, replyTo?: string): Promise<st
   return answer.body.data.id;
 }
 
-async function timeline(user: Connected, ownerId: string, query: Record<string, string> = {}) {
+async function timeline(user: SuiteUser, ownerId: string, query: Record<string, string> = {}) {
   return call('GET', '/2/users/:id/tweets', { token: user.token, params: { id: ownerId }, query });
 }
-
-beforeAll(async () => {
-  emulator = await createEmulator({ tier: 'unlimited', now: () => START });
-  url = await emulator.listen();
-  call = xCaller(url);
-});
-
-afterAll(async () => {
-  await emulator.close();
-});
-
-beforeEach(() => {
-  emulator.control.reset();
-  emulator.control.setTier('unlimited');
-  emulator.control.registerClient({ clientId: CLIENT.clientId, redirectUris: [CLIENT.redirectUri] });
-});
 
 describe('GET /2/users/:id/tweets paging', () => {
   it('pages newest first with next_token and previous_token; the last page has no next_token', async () => {
@@ -174,11 +138,11 @@ describe('GET /2/users/:id/tweets filters', () => {
   it('filters by start_time (inclusive) and end_time (exclusive)', async () => {
     let alice = await connect('alice');
     const early = await post(alice, 'at noon');
-    emulator.control.advanceClock(60 * MINUTE);
-    alice = await reconnect(alice);
+    emu.emulator.control.advanceClock(60 * MINUTE);
+    alice = await emu.reauthorize(alice.id);
     const middle = await post(alice, 'at one');
-    emulator.control.advanceClock(60 * MINUTE);
-    alice = await reconnect(alice);
+    emu.emulator.control.advanceClock(60 * MINUTE);
+    alice = await emu.reauthorize(alice.id);
     const late = await post(alice, 'at two');
     const fromOne = await timeline(alice, alice.id, { start_time: '2026-11-23T13:00:00Z' });
     expect(fromOne.body.data.map((t: { id: string }) => t.id)).toEqual([late, middle]);
@@ -233,13 +197,13 @@ describe('metrics', () => {
       bookmark_count: 0,
       impression_count: 0,
     });
-    emulator.control.advanceClock(60 * MINUTE);
-    alice = await reconnect(alice);
+    emu.emulator.control.advanceClock(60 * MINUTE);
+    alice = await emu.reauthorize(alice.id);
     const hour = await read();
     expect(hour.impression_count).toBeGreaterThan(0);
     expect(await read()).toEqual(hour);
-    emulator.control.advanceClock(DAY);
-    alice = await reconnect(alice);
+    emu.emulator.control.advanceClock(DAY);
+    alice = await emu.reauthorize(alice.id);
     const day = await read();
     for (const key of Object.keys(hour)) expect(day[key]).toBeGreaterThanOrEqual(hour[key]);
     expect(day.impression_count).toBeGreaterThan(hour.impression_count);
@@ -249,8 +213,8 @@ describe('metrics', () => {
   it('private metrics: the author sees them on tweets younger than 30 days', async () => {
     let alice = await connect('alice');
     const id = await post(alice, 'private numbers https://example.com');
-    emulator.control.advanceClock(DAY);
-    alice = await reconnect(alice);
+    emu.emulator.control.advanceClock(DAY);
+    alice = await emu.reauthorize(alice.id);
     const answer = await timeline(alice, alice.id, {
       'tweet.fields': 'public_metrics,non_public_metrics,organic_metrics',
     });
@@ -303,8 +267,8 @@ describe('metrics', () => {
   it('private metrics of the author’s tweets older than 30 days: left out, result_count 0 with a next_token', async () => {
     let alice = await connect('alice');
     for (let i = 0; i < 6; i++) await post(alice, `old ${i}`);
-    emulator.control.advanceClock(31 * DAY);
-    alice = await reconnect(alice);
+    emu.emulator.control.advanceClock(31 * DAY);
+    alice = await emu.reauthorize(alice.id);
     const fresh = await post(alice, 'fresh');
     const first = await timeline(alice, alice.id, { 'tweet.fields': 'non_public_metrics', max_results: '5' });
     expect(first.body.data.map((t: { id: string }) => t.id)).toEqual([fresh]);

@@ -1,44 +1,22 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createEmulator, type Emulator } from './index.ts';
+import { describe, expect, it } from 'vitest';
+import { createEmulator } from './index.ts';
 import { authorizeUser } from './testing/oauth.ts';
+import { useEmulator } from './testing/suite.ts';
 import { xCaller } from './testing/x-call.ts';
 
 const CLIENT = { clientId: 'tweets-test', redirectUri: 'http://127.0.0.1/cb' };
 const START = Date.UTC(2026, 10, 23, 12, 0, 0);
 const DAY = 24 * 60 * 60;
 
-let emulator: Emulator;
-let url: string;
-let call: ReturnType<typeof xCaller>;
-
-async function connect(username: string, options: { scopes?: string[]; subscriptionType?: 'Premium' } = {}) {
-  const user = emulator.control.createUser({ username, subscriptionType: options.subscriptionType });
-  const token = await authorizeUser(url, { ...CLIENT, userId: user.id, scopes: options.scopes });
-  return { id: user.id, token: token.access_token };
-}
+const emu = useEmulator({ client: CLIENT, start: START });
+const { call, connect } = emu;
 
 async function tweet(token: string, body: unknown) {
   return call('POST', '/2/tweets', { token, json: body });
 }
-
-beforeAll(async () => {
-  emulator = await createEmulator({ tier: 'unlimited', now: () => START });
-  url = await emulator.listen();
-  call = xCaller(url);
-});
-
-afterAll(async () => {
-  await emulator.close();
-});
-
-beforeEach(() => {
-  emulator.control.reset();
-  emulator.control.setTier('unlimited');
-  emulator.control.registerClient({ clientId: CLIENT.clientId, redirectUris: [CLIENT.redirectUri] });
-});
 
 describe('POST /2/tweets', () => {
   it('creates a tweet: 201 with id, text and edit history; ids increase', async () => {
@@ -54,7 +32,7 @@ describe('POST /2/tweets', () => {
     });
     const second = await tweet(alice.token, { text: 'hello again' });
     expect(BigInt(second.body.data.id)).toBeGreaterThan(BigInt(first.body.data.id));
-    expect(emulator.control.tweets().map((t) => t.text)).toEqual(['hello world', 'hello again']);
+    expect(emu.emulator.control.tweets().map((t) => t.text)).toEqual(['hello world', 'hello again']);
   });
 
   it('rewrites URLs to 23-character t.co links', async () => {
@@ -95,7 +73,7 @@ describe('POST /2/tweets', () => {
       params: { id: answer.body.data.id },
     });
     expect(read.body.data.text).toBe('Tom &amp; Jerry &lt;3 &gt;_&lt;');
-    expect(emulator.control.tweets()[0]?.text).toBe('Tom & Jerry <3 >_<');
+    expect(emu.emulator.control.tweets()[0]?.text).toBe('Tom & Jerry <3 >_<');
     expect((await tweet(alice.token, { text: 'Tom & Jerry <3 >_<' })).status).toBe(403);
   });
 
@@ -146,7 +124,7 @@ describe('POST /2/tweets', () => {
     );
     const notObject = await tweet(alice.token, ['hi']);
     expect(notObject.status).toBe(400);
-    expect(emulator.control.tweets()).toEqual([]);
+    expect(emu.emulator.control.tweets()).toEqual([]);
   });
 
   it('refuses a body with neither text nor media', async () => {
@@ -234,10 +212,10 @@ describe('POST /2/tweets', () => {
     });
     expect((await tweet(bob.token, { text: 'same words https://example.com' })).status).toBe(201);
 
-    emulator.control.advanceClock(DAY + 1);
+    emu.emulator.control.advanceClock(DAY + 1);
     // Access tokens live 2 hours: authorize again a day later.
-    const later = await authorizeUser(url, { ...CLIENT, userId: alice.id });
-    expect((await tweet(later.access_token, { text: 'same words https://example.com' })).status).toBe(201);
+    const later = await emu.reauthorize(alice.id);
+    expect((await tweet(later.token, { text: 'same words https://example.com' })).status).toBe(201);
   });
 
   it('takes the duplicate window from createEmulator, and keeps it across a reset', async () => {
@@ -301,7 +279,9 @@ describe('POST /2/tweets', () => {
       reply: { in_reply_to_tweet_id: root.body.data.id },
     });
     expect(toDeleted.status).toBe(403);
-    expect(emulator.control.tweets().find((t) => t.text === '2/3')?.inReplyToTweetId).toBe(root.body.data.id);
+    expect(emu.emulator.control.tweets().find((t) => t.text === '2/3')?.inReplyToTweetId).toBe(
+      root.body.data.id,
+    );
   });
 
   it('refuses unknown media ids', async () => {
@@ -326,11 +306,11 @@ describe('POST /2/tweets', () => {
       status: 401,
       detail: 'Unauthorized',
     });
-    expect(emulator.control.tweets()).toEqual([]);
+    expect(emu.emulator.control.tweets()).toEqual([]);
   });
 
   it('sends both rate-limit header families and 429s on the free tier', async () => {
-    emulator.control.setTier('free');
+    emu.emulator.control.setTier('free');
     const alice = await connect('alice');
     let last = await tweet(alice.token, { text: 'tweet 0' });
     expect(last.headers.get('x-rate-limit-limit')).not.toBeNull();
@@ -346,7 +326,7 @@ describe('POST /2/tweets', () => {
       type: 'about:blank',
       status: 429,
     });
-    expect(emulator.control.tweets()).toHaveLength(17);
+    expect(emu.emulator.control.tweets()).toHaveLength(17);
   });
 });
 
@@ -358,7 +338,7 @@ describe('DELETE /2/tweets/:id', () => {
     const deleted = await call('DELETE', '/2/tweets/:id', { token: alice.token, params: { id } });
     expect(deleted.status).toBe(200);
     expect(deleted.body).toEqual({ data: { deleted: true } });
-    expect(emulator.control.tweets()).toEqual([expect.objectContaining({ id, deletedAt: START })]);
+    expect(emu.emulator.control.tweets()).toEqual([expect.objectContaining({ id, deletedAt: START })]);
     const read = await call('GET', '/2/tweets/:id', { token: alice.token, params: { id } });
     expect(read.body.data).toBeUndefined();
     expect(read.body.errors[0]).toMatchObject({
@@ -375,7 +355,7 @@ describe('DELETE /2/tweets/:id', () => {
     const id = posted.body.data.id;
     const byBob = await call('DELETE', '/2/tweets/:id', { token: bob.token, params: { id } });
     expect(byBob.status).toBe(403);
-    expect(emulator.control.tweets()[0]?.deletedAt).toBeNull();
+    expect(emu.emulator.control.tweets()[0]?.deletedAt).toBeNull();
     const unknown = await call('DELETE', '/2/tweets/:id', { token: alice.token, params: { id: '99' } });
     expect(unknown.status).toBe(404);
     expect(unknown.body.errors[0]).toMatchObject({ resource_type: 'tweet', resource_id: '99' });
