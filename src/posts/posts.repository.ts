@@ -268,14 +268,7 @@ export async function cancelScheduledPost(
   id: string,
   now: number,
 ): Promise<boolean> {
-  const result = await db
-    .updateTable('posts')
-    .set({ status: 'canceled', updated_at: now })
-    .where('id', '=', id)
-    .where('user_id', '=', userId)
-    .where('status', '=', 'scheduled')
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) > 0;
+  return cancelPostIn(db, userId, id, now, ['scheduled']);
 }
 
 /** Records that an item's tweet was deleted from X. */
@@ -299,12 +292,23 @@ export async function markPostDeleted(
   id: string,
   now: number,
 ): Promise<boolean> {
+  return cancelPostIn(db, userId, id, now, DELETABLE_STATUSES);
+}
+
+/** The user's post → `canceled` in one statement, only while its status is one of `from`; false otherwise. */
+async function cancelPostIn(
+  db: Executor,
+  userId: string,
+  id: string,
+  now: number,
+  from: readonly PostStatus[],
+): Promise<boolean> {
   const result = await db
     .updateTable('posts')
     .set({ status: 'canceled', updated_at: now })
     .where('id', '=', id)
     .where('user_id', '=', userId)
-    .where('status', 'in', [...DELETABLE_STATUSES])
+    .where('status', 'in', [...from])
     .executeTakeFirst();
   return Number(result.numUpdatedRows) > 0;
 }
