@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import type { ExpressionBuilder, Kysely, Selectable } from 'kysely';
 import type { Database, IdempotencyKeysTable } from '../db/schema.ts';
 
 /** The first final answer given under a key, as it went out. */
@@ -132,6 +132,17 @@ export async function insertIdempotencyKey(db: Kysely<Database>, input: NewIdemp
   return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
 }
 
+/** The key's row while `owner` holds it in progress: every write of a claim is fenced on this. */
+function heldBy(claim: { userId: string; key: string; owner: string }) {
+  return (eb: ExpressionBuilder<Database, 'idempotency_keys'>) =>
+    eb.and([
+      eb('user_id', '=', claim.userId),
+      eb('key', '=', claim.key),
+      eb('lease_owner', '=', claim.owner),
+      eb('status', '=', 'in_progress'),
+    ]);
+}
+
 /** Keeps `owner`'s claim alive until `until`. False when the claim is no longer `owner`'s. */
 export async function renewIdempotencyLease(
   db: Kysely<Database>,
@@ -140,10 +151,7 @@ export async function renewIdempotencyLease(
   const result = await db
     .updateTable('idempotency_keys')
     .set({ lease_until: claim.until })
-    .where('user_id', '=', claim.userId)
-    .where('key', '=', claim.key)
-    .where('lease_owner', '=', claim.owner)
-    .where('status', '=', 'in_progress')
+    .where(heldBy(claim))
     .executeTakeFirst();
   return Number(result.numUpdatedRows) > 0;
 }
@@ -187,10 +195,7 @@ export async function completeIdempotencyKey(
       response_content_type: claim.answer.contentType,
       response_body: claim.answer.body,
     })
-    .where('user_id', '=', claim.userId)
-    .where('key', '=', claim.key)
-    .where('lease_owner', '=', claim.owner)
-    .where('status', '=', 'in_progress')
+    .where(heldBy(claim))
     .executeTakeFirst();
   return Number(result.numUpdatedRows) > 0;
 }
@@ -204,21 +209,11 @@ export async function releaseIdempotencyKey(
   db: Kysely<Database>,
   claim: { userId: string; key: string; owner: string },
 ): Promise<void> {
-  await db
-    .deleteFrom('idempotency_keys')
-    .where('user_id', '=', claim.userId)
-    .where('key', '=', claim.key)
-    .where('lease_owner', '=', claim.owner)
-    .where('status', '=', 'in_progress')
-    .where('resource_id', 'is', null)
-    .execute();
+  await db.deleteFrom('idempotency_keys').where(heldBy(claim)).where('resource_id', 'is', null).execute();
   await db
     .updateTable('idempotency_keys')
     .set({ lease_owner: null, lease_until: 0 })
-    .where('user_id', '=', claim.userId)
-    .where('key', '=', claim.key)
-    .where('lease_owner', '=', claim.owner)
-    .where('status', '=', 'in_progress')
+    .where(heldBy(claim))
     .execute();
 }
 
