@@ -50,42 +50,42 @@ export function registerAuthorizeRoutes(app: FastifyInstance, ctx: EmulatorConte
     return redirectWith(request.redirectUri, { state: request.state, code });
   }
 
-  app.get('/i/oauth2/authorize', async (req, reply) => {
-    const params = stringParams(req.query);
+  /**
+   * The checked authorize request (query or consent form), or null once it was refused: an error page when
+   * the client is unknown or the redirect URI not registered for it, otherwise back to it with `error`.
+   */
+  function checkOrRefuse(params: Record<string, string>, reply: FastifyReply): AuthorizeRequest | null {
     const check = checkAuthorizeRequest(state, params);
-    if (check.kind === 'page') return sendHtml(reply, 400, renderErrorPage(check.message));
+    if (check.kind === 'page') {
+      sendHtml(reply, 400, renderErrorPage(check.message));
+      return null;
+    }
     if (check.kind === 'redirect') {
-      return reply.redirect(
+      reply.redirect(
         redirectWith(check.redirectUri, {
           error: check.error,
           error_description: check.description,
           state: check.state,
         }),
       );
+      return null;
     }
+    return check.request;
+  }
+
+  app.get('/i/oauth2/authorize', async (req, reply) => {
+    const params = stringParams(req.query);
+    const request = checkOrRefuse(params, reply);
+    if (request === null) return reply;
     const autoUser = state.autoApproveUserId === null ? undefined : state.users.get(state.autoApproveUserId);
-    if (autoUser !== undefined) return reply.redirect(issueCode(check.request, autoUser));
-    return sendHtml(
-      reply,
-      200,
-      renderConsentPage({ request: check.request, params, users: [...state.users.values()] }),
-    );
+    if (autoUser !== undefined) return reply.redirect(issueCode(request, autoUser));
+    return sendHtml(reply, 200, renderConsentPage({ request, params, users: [...state.users.values()] }));
   });
 
   app.post('/i/oauth2/authorize', async (req, reply) => {
     const params = stringParams(req.body);
-    const check = checkAuthorizeRequest(state, params);
-    if (check.kind === 'page') return sendHtml(reply, 400, renderErrorPage(check.message));
-    if (check.kind === 'redirect') {
-      return reply.redirect(
-        redirectWith(check.redirectUri, {
-          error: check.error,
-          error_description: check.description,
-          state: check.state,
-        }),
-      );
-    }
-    const { request } = check;
+    const request = checkOrRefuse(params, reply);
+    if (request === null) return reply;
     const decision = params.decision;
     if (decision === 'cancel') {
       return reply.redirect(
