@@ -3,18 +3,17 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createAccountsService, createTokenSealer } from '../src/accounts/index.ts';
-import { startTestEmulator, type TestEmulator } from './helpers/emulator.ts';
+import type { TestEmulator } from './helpers/emulator.ts';
 import {
   createHttpClient,
   createTestClock,
   describeEachDialect,
   makeSignedInUser,
   SESSION_COOKIE,
-  startTestService,
-  TEST_X_CLIENT_ID,
   type TestClock,
   type TestService,
 } from './helpers/index.ts';
+import { startSignInService } from './helpers/signin-service.ts';
 import {
   authorizeAtEmulator,
   pageErrorCode,
@@ -37,20 +36,7 @@ describeEachDialect('accounts: sign in with X, vault, routes', (ctx) => {
 
   beforeAll(async () => {
     clock = createTestClock();
-    emulator = await startTestEmulator({ now: () => clock.now() });
-    service = await startTestService({
-      databaseUrl: ctx.databaseUrl,
-      dataDir: ctx.dataDir,
-      emulatorUrl: emulator.url,
-      clock,
-      env: { X_CLIENT_SECRET: CLIENT_SECRET },
-    });
-    emulator.control.registerClient({
-      clientId: TEST_X_CLIENT_ID,
-      clientSecret: CLIENT_SECRET,
-      redirectUris: [`${service.url}/auth/x/callback`],
-      name: 'xgate tests',
-    });
+    ({ emulator, service } = await startSignInService(ctx, { clock, clientSecret: CLIENT_SECRET }));
   });
   afterAll(async () => {
     await service?.stop();

@@ -8,7 +8,7 @@ import { createDatabase, type DatabaseHandle, migrateToLatest } from '../src/db/
 import { makeAccount } from './fixtures/accounts.ts';
 import { png } from './fixtures/media.ts';
 import { spawnXgate, waitUntilReady, type XgateProcess } from './helpers/cli.ts';
-import { startTestEmulator, type TestEmulator } from './helpers/emulator.ts';
+import type { TestEmulator } from './helpers/emulator.ts';
 import {
   createHttpClient,
   createPostgresDatabase,
@@ -18,12 +18,12 @@ import {
   makeApiKey,
   makeTempDir,
   makeUser,
-  startTestService,
   TEST_X_CLIENT_ID,
   type TestHttpClient,
   type TestResponse,
   type TestService,
 } from './helpers/index.ts';
+import { startSignInService } from './helpers/signin-service.ts';
 import { signInWithX } from './helpers/x-signin.ts';
 
 const HOUR = 3600_000;
@@ -49,20 +49,12 @@ describeEachDialect('Idempotency-Key on posts and media', (ctx) => {
   let userId: string;
 
   beforeAll(async () => {
-    emulator = await startTestEmulator({ now: () => clock.now(), tier: 'unlimited' });
-    service = await startTestService({
-      databaseUrl: ctx.databaseUrl,
-      dataDir: ctx.dataDir,
-      emulatorUrl: emulator.url,
+    ({ emulator, service } = await startSignInService(ctx, {
       clock,
+      tier: 'unlimited',
       worker: true,
       env: { XGATE_DISPATCH_POLL_MS: '50', X_TIER: 'unlimited' },
-    });
-    emulator.control.registerClient({
-      clientId: TEST_X_CLIENT_ID,
-      redirectUris: [`${service.url}/auth/x/callback`],
-      name: 'xgate tests',
-    });
+    }));
     client = createHttpClient(service.url);
     await signInWithX(client, { username: `idem_${ctx.dialect}` });
     [account] = (await client.get('/api/v1/accounts')).json;

@@ -1,14 +1,8 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { png } from './fixtures/media.ts';
-import { startTestEmulator, type TestEmulator } from './helpers/emulator.ts';
-import {
-  createHttpClient,
-  createTestClock,
-  describeEachDialect,
-  startTestService,
-  TEST_X_CLIENT_ID,
-  type TestService,
-} from './helpers/index.ts';
+import type { TestEmulator } from './helpers/emulator.ts';
+import { createHttpClient, createTestClock, describeEachDialect, type TestService } from './helpers/index.ts';
+import { startSignInService } from './helpers/signin-service.ts';
 import { signInWithX } from './helpers/x-signin.ts';
 
 describeEachDialect('posts published through the dispatcher', (ctx) => {
@@ -17,20 +11,12 @@ describeEachDialect('posts published through the dispatcher', (ctx) => {
   let service: TestService;
 
   beforeAll(async () => {
-    emulator = await startTestEmulator({ now: () => clock.now(), tier: 'unlimited' });
-    service = await startTestService({
-      databaseUrl: ctx.databaseUrl,
-      dataDir: ctx.dataDir,
-      emulatorUrl: emulator.url,
+    ({ emulator, service } = await startSignInService(ctx, {
       clock,
+      tier: 'unlimited',
       worker: true,
       env: { XGATE_DISPATCH_POLL_MS: '50' },
-    });
-    emulator.control.registerClient({
-      clientId: TEST_X_CLIENT_ID,
-      redirectUris: [`${service.url}/auth/x/callback`],
-      name: 'xgate tests',
-    });
+    }));
   });
   afterAll(async () => {
     await service?.stop();
