@@ -1,20 +1,7 @@
+import { parseConsentForm } from '../../emulator/testing/oauth.ts';
 import { createTokenSealer } from '../../src/accounts/sealing.ts';
 import type { AppDeps } from '../../src/deps.ts';
 import type { TestHttpClient, TestResponse } from './http-client.ts';
-
-/** The hidden inputs of the emulator's consent form. */
-function hiddenFields(html: string): Record<string, string> {
-  const fields: Record<string, string> = {};
-  for (const match of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) {
-    fields[match[1]!] = match[2]!
-      .replaceAll('&quot;', '"')
-      .replaceAll('&#39;', "'")
-      .replaceAll('&lt;', '<')
-      .replaceAll('&gt;', '>')
-      .replaceAll('&amp;', '&');
-  }
-  return fields;
-}
 
 /**
  * Drives "Sign in with X" like a browser without one: `GET /auth/x/login` on the service, fetches the
@@ -32,7 +19,7 @@ export async function authorizeAtEmulator(
   const html = await page.text();
   if (page.status !== 200) throw new Error(`consent page answered ${page.status}: ${html}`);
   const form = new URLSearchParams({
-    ...hiddenFields(html),
+    ...parseConsentForm(html).hidden,
     user_id: 'new',
     username: options.username,
     decision: options.decision ?? 'authorize',
