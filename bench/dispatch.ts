@@ -28,7 +28,8 @@ import { createXClient, defaultScopes } from '../src/x/index.ts';
  * 20,000 posts over 2,000 accounts, all due at the same instant, published through the emulator (tier
  * `unlimited`, in this process): posts per second, p50/p99 lateness, peak RSS; then a bare loop posting the same
  * number of tweets straight to the emulator with the same concurrency and no database → ratio. Then the idle RSS
- * of a real `xgate serve` holding 1,000,000 scheduled posts (SQLite).
+ * of a real `xgate serve` holding 1,000,000 scheduled posts (SQLite), started with the node flags of `npm start`.
+ * `npm run bench` runs this process with those flags too, so the dispatcher is measured as the service runs it.
  *
  * Sizes: XGATE_BENCH_POSTS, XGATE_BENCH_ACCOUNTS, XGATE_BENCH_CONCURRENCY, XGATE_BENCH_IDLE_POSTS,
  * XGATE_BENCH_DIALECTS (`sqlite,postgres`); PostgreSQL at XGATE_TEST_PG_URL (default postgres@127.0.0.1:5432).
@@ -40,6 +41,8 @@ const IDLE_POSTS = Number(process.env.XGATE_BENCH_IDLE_POSTS ?? 1_000_000);
 const DIALECTS = (process.env.XGATE_BENCH_DIALECTS ?? 'sqlite,postgres').split(',');
 const PG_ADMIN_URL = process.env.XGATE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const ROOT = join(import.meta.dirname, '..');
+/** How `npm start` and the `xgate` command start node (bin/xgate.js's shebang): the idle RSS is measured the same way. */
+const SERVE_NODE_FLAGS = ['--max-semi-space-size=2'];
 
 function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return 0;
@@ -310,7 +313,7 @@ async function idleRun(emulatorUrl: string, user: ConnectedUser) {
     const insertStarted = performance.now();
     bulkInsertScheduled(file, account!, IDLE_POSTS);
     const insertSeconds = (performance.now() - insertStarted) / 1000;
-    child = spawn(process.execPath, [join(ROOT, 'bin/xgate.js'), 'serve'], {
+    child = spawn(process.execPath, [...SERVE_NODE_FLAGS, join(ROOT, 'bin/xgate.js'), 'serve'], {
       cwd: ROOT,
       stdio: 'ignore',
       env: {
@@ -337,6 +340,7 @@ async function idleRun(emulatorUrl: string, user: ConnectedUser) {
       scheduledPosts: IDLE_POSTS,
       bulkInsertSeconds: Number(insertSeconds.toFixed(1)),
       idleRssMb: mb(rss),
+      nodeFlags: SERVE_NODE_FLAGS.join(' '),
     };
   } finally {
     child?.kill('SIGTERM');
