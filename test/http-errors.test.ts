@@ -5,9 +5,8 @@ import type { RouteModule } from '../src/http/types.ts';
 import { routeModules } from '../src/modules.ts';
 import {
   createHttpClient,
-  makeApiKey,
+  makeApiClient,
   makeTempDir,
-  makeUser,
   startTestService,
   type TestHttpClient,
   type TestService,
@@ -47,8 +46,7 @@ describe('error handler', () => {
       env: { XGATE_BODY_LIMIT_BYTES: '2048' },
       overrides: { routeModules: [...routeModules, failingRoutes] },
     });
-    const user = await makeUser(service.app.deps);
-    client = createHttpClient(service.url, { bearer: (await makeApiKey(service.app.deps, user.id)).key });
+    ({ client } = await makeApiClient(service));
   });
   afterAll(async () => {
     await service?.stop();

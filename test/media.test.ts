@@ -6,8 +6,7 @@ import { gif, jpeg, mp4, padTo, png, webm, webp } from './fixtures/media.ts';
 import {
   createHttpClient,
   describeEachDialect,
-  makeApiKey,
-  makeUser,
+  makeApiClient,
   startTestService,
   type TestHttpClient,
   type TestService,
@@ -31,15 +30,12 @@ describeEachDialect('media', (ctx) => {
         XGATE_MAX_VIDEO_BYTES: String(64 * KB),
       },
     });
-    ({ client, userId } = await newClient());
+    ({
+      client,
+      user: { id: userId },
+    } = await makeApiClient(service));
   });
   afterAll(() => service?.stop());
-
-  async function newClient() {
-    const user = await makeUser(service.app.deps);
-    const { key } = await makeApiKey(service.app.deps, user.id);
-    return { client: createHttpClient(service.url, { bearer: key }), userId: user.id };
-  }
 
   function upload(
     as: TestHttpClient,
@@ -199,7 +195,7 @@ describeEachDialect('media', (ctx) => {
   it('answers 404 for another user’s media and 401 without credentials', async () => {
     const mine = await upload(client, png(), 'p.png');
     expect((await client.get(`/api/v1/media/${mine.json.id}`)).status).toBe(200);
-    const other = await newClient();
+    const other = await makeApiClient(service);
     const theirs = await other.client.get(`/api/v1/media/${mine.json.id}`);
     expect(theirs.status).toBe(404);
     expect(theirs.json.error.code).toBe('media_not_found');

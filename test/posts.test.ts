@@ -6,7 +6,7 @@ import {
   createHttpClient,
   createTestClock,
   describeEachDialect,
-  makeApiKey,
+  makeApiClient,
   makeUser,
   startTestService,
   type TestHttpClient,
@@ -16,13 +16,6 @@ import {
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const START = Date.parse('2026-11-23T12:00:00Z');
-
-async function userClient(service: TestService) {
-  const deps = service.app.deps;
-  const user = await makeUser(deps);
-  const { key } = await makeApiKey(deps, user.id);
-  return { user, client: createHttpClient(service.url, { bearer: key }) };
-}
 
 async function upload(client: TestHttpClient, file: Buffer, name: string) {
   const form = new FormData();
@@ -47,7 +40,7 @@ describeEachDialect('posts', (ctx) => {
     ({
       client,
       user: { id: userId },
-    } = await userClient(service));
+    } = await makeApiClient(service));
     account = await makeAccount(service.app.deps, userId, { username: 'alice' });
   });
   afterAll(() => service?.stop());
@@ -104,7 +97,7 @@ describeEachDialect('posts', (ctx) => {
     expect(created.status).toBe(201);
     expect(created.json.items[1]).toMatchObject({ text: '', mediaIds: [image.json.id] });
 
-    const other = await userClient(service);
+    const other = await makeApiClient(service);
     const otherAccount = await makeAccount(service.app.deps, other.user.id);
     const before = await countPosts();
     const refused = await other.client.post('/api/v1/posts', {
@@ -310,7 +303,7 @@ describeEachDialect('posts', (ctx) => {
   });
 
   it('lists with filters and an opaque cursor, newest first, without gaps or repeats', async () => {
-    const { client: lister, user } = await userClient(service);
+    const { client: lister, user } = await makeApiClient(service);
     const own = await makeAccount(service.app.deps, user.id);
     const second = await makeAccount(service.app.deps, user.id);
     const ids: string[] = [];
@@ -425,7 +418,7 @@ describeEachDialect('posts', (ctx) => {
       scheduledAt: START + HOUR,
     });
     const id = created.json.id;
-    const other = await userClient(service);
+    const other = await makeApiClient(service);
     for (const answer of [
       await other.client.get(`/api/v1/posts/${id}`),
       await other.client.patch(`/api/v1/posts/${id}`, { items: [{ text: 'hijack' }] }),
@@ -480,7 +473,7 @@ describeEachDialect('posting budget', (ctx) => {
   afterAll(() => service?.stop());
 
   it('refuses the 18th post in 24 hours on the free tier and says when the next slot is', async () => {
-    const { client, user } = await userClient(service);
+    const { client, user } = await makeApiClient(service);
     const account = await makeAccount(service.app.deps, user.id);
     for (let i = 0; i < 17; i++) {
       const created = await client.post('/api/v1/posts', {

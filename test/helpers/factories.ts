@@ -2,6 +2,8 @@ import type { AppDeps } from '../../src/deps.ts';
 import { createApiKey } from '../../src/users/api-keys.repository.ts';
 import { createCookieSealer, SESSION_COOKIE } from '../../src/users/sessions.ts';
 import { createUser, type User } from '../../src/users/users.repository.ts';
+import { createHttpClient, type TestHttpClient } from './http-client.ts';
+import type { TestService } from './service.ts';
 
 /** A new user row (no X account). */
 export function makeUser(deps: Pick<AppDeps, 'db' | 'clock'>): Promise<User> {
@@ -16,6 +18,13 @@ export async function makeApiKey(
 ): Promise<{ id: string; key: string }> {
   const { apiKey, key } = await createApiKey(deps.db, { userId, name, now: deps.clock.now() });
   return { id: apiKey.id, key };
+}
+
+/** A new user with an API key, and a client of `service` that sends the key (`Authorization: Bearer`). */
+export async function makeApiClient(service: TestService): Promise<{ user: User; client: TestHttpClient }> {
+  const user = await makeUser(service.app.deps);
+  const { key } = await makeApiKey(service.app.deps, user.id);
+  return { user, client: createHttpClient(service.url, { bearer: key }) };
 }
 
 /** The value of a valid session cookie for `userId` (what signing in with X would set). */

@@ -8,7 +8,14 @@ export {
   TEST_PG_ADMIN_URL,
   type TestDialect,
 } from './dialects.ts';
-export { makeApiKey, makeSessionCookie, makeSignedInUser, makeUser, SESSION_COOKIE } from './factories.ts';
+export {
+  makeApiClient,
+  makeApiKey,
+  makeSessionCookie,
+  makeSignedInUser,
+  makeUser,
+  SESSION_COOKIE,
+} from './factories.ts';
 export {
   createHttpClient,
   type RequestOptions,
