@@ -146,6 +146,29 @@ export function queryOf(raw: unknown): Query {
 }
 
 /**
+ * The values of the comma-separated list parameter `name`; each value not in `allowed` is left out and
+ * reported in `errors` in X's words ("The `tweet.fields` query parameter value [x] is not one of [...]").
+ */
+export function parseList(
+  name: string,
+  raw: string,
+  allowed: readonly string[],
+  errors: InvalidParameter[],
+): Set<string> {
+  const values = new Set<string>();
+  for (const value of raw.split(',')) {
+    if (allowed.includes(value)) values.add(value);
+    else {
+      errors.push({
+        parameters: { [name]: [raw] },
+        message: `The \`${name}\` query parameter value [${value}] is not one of [${allowed.join(',')}]`,
+      });
+    }
+  }
+  return values;
+}
+
+/**
  * Checks the query of a tweet-returning endpoint like X: a parameter the endpoint does not know →
  * "The query parameter [x] is not one of [...]"; a field list value it does not know → "The
  * `tweet.fields` query parameter value [x] is not one of [...]". Returns the errors and the selection.
@@ -166,19 +189,7 @@ export function parseFieldSelection(
   }
   const list = (name: string): Set<string> => {
     const raw = query[name];
-    const values = new Set<string>();
-    if (raw === undefined) return values;
-    const allowed = FIELD_PARAMETERS[name]!;
-    for (const value of raw.split(',')) {
-      if (allowed.includes(value)) values.add(value);
-      else {
-        errors.push({
-          parameters: { [name]: [raw] },
-          message: `The \`${name}\` query parameter value [${value}] is not one of [${allowed.join(',')}]`,
-        });
-      }
-    }
-    return values;
+    return raw === undefined ? new Set() : parseList(name, raw, FIELD_PARAMETERS[name]!, errors);
   };
   const tweetFields = list('tweet.fields');
   for (const field of list('post.fields')) tweetFields.add(field);

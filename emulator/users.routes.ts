@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { EmulatorContext } from './context.ts';
 import { type InvalidParameter, invalidRequestProblem, sendProblem } from './problems.ts';
-import { type Query, queryOf, TWEET_FIELDS, USER_FIELDS } from './query.ts';
+import { parseList, type Query, queryOf, TWEET_FIELDS, USER_FIELDS } from './query.ts';
 import type { EmulatorState, EmuTweet, EmuUser } from './state.ts';
 
 const USER_EXPANSIONS = ['affiliation.user_id', 'most_recent_tweet_id', 'pinned_tweet_id'] as const;
@@ -27,17 +27,7 @@ function parseLists(query: Query): { errors: InvalidParameter[]; lists: Record<s
       });
       continue;
     }
-    const values = new Set<string>();
-    for (const value of raw.split(',')) {
-      if (allowed.includes(value)) values.add(value);
-      else {
-        errors.push({
-          parameters: { [name]: [raw] },
-          message: `The \`${name}\` query parameter value [${value}] is not one of [${allowed.join(',')}]`,
-        });
-      }
-    }
-    lists[name] = values;
+    lists[name] = parseList(name, raw, allowed, errors);
   }
   return { errors, lists };
 }
