@@ -8,6 +8,7 @@ import { createRefresher, createTokenSealer, createTokenVault } from '../src/acc
 import { createDatabase, migrateToLatest } from '../src/db/index.ts';
 import { createXClient, defaultScopes, type XTokenSet } from '../src/x/index.ts';
 import { accountRow } from '../test/fixtures/accounts.ts';
+import { grantAtEmulator } from '../test/helpers/accounts.ts';
 import { freePort } from '../test/helpers/ports.ts';
 
 /** Accounts whose expired tokens are refreshed (override with XGATE_BENCH_REFRESH_ACCOUNTS for a quick run). */
@@ -121,17 +122,7 @@ export async function run(): Promise<Record<string, unknown>> {
     const grants: { xUserId: string; username: string; tokens: XTokenSet }[] = new Array(ACCOUNTS);
     await inLanes(ACCOUNTS, 32, async (i) => {
       const user = (await admin(emulatorUrl, '/__admin/users', { username: `bench${i}` })) as { id: string };
-      const request = await x.startAuthorization();
-      const form = new URLSearchParams(request.url.searchParams);
-      form.set('user_id', user.id);
-      form.set('decision', 'authorize');
-      const answer = await fetch(`${emulatorUrl}/i/oauth2/authorize`, {
-        method: 'POST',
-        body: form,
-        redirect: 'manual',
-      });
-      const callback = new URL(answer.headers.get('location') ?? '');
-      const tokens = await x.exchangeCode(callback.searchParams, request.state, request.codeVerifier);
+      const tokens = await grantAtEmulator(x, user.id);
       grants[i] = { xUserId: user.id, username: `bench${i}`, tokens };
     });
     const now = Date.now();

@@ -4,7 +4,25 @@ import type { EmulatorControl } from '../../emulator/index.ts';
 import { createAccountsService, createTokenSealer, createTokenVault } from '../../src/accounts/index.ts';
 import type { Clock } from '../../src/clock.ts';
 import type { Database } from '../../src/db/schema.ts';
-import type { XClient } from '../../src/x/index.ts';
+import type { XClient, XTokenSet } from '../../src/x/index.ts';
+
+/**
+ * Runs the app's authorization flow for the emulator's user `xUserId` without a browser: the consent form
+ * posted approved as that user, then the code exchanged. X's tokens for the user.
+ */
+export async function grantAtEmulator(x: XClient, xUserId: string): Promise<XTokenSet> {
+  const request = await x.startAuthorization();
+  const form = new URLSearchParams(request.url.searchParams);
+  form.set('user_id', xUserId);
+  form.set('decision', 'authorize');
+  const answer = await fetch(new URL(request.url.pathname, request.url), {
+    method: 'POST',
+    body: form,
+    redirect: 'manual',
+  });
+  const callback = new URL(answer.headers.get('location') ?? '');
+  return x.exchangeCode(callback.searchParams, request.state, request.codeVerifier);
+}
 
 /**
  * Connects `count` new X accounts as a plain sign-in would, without the browser: each gets an emulator user,
@@ -34,18 +52,7 @@ export async function connectAccounts(args: {
   async function lane() {
     while (next < users.length) {
       const index = next++;
-      const user = users[index]!;
-      const request = await x.startAuthorization();
-      const form = new URLSearchParams(request.url.searchParams);
-      form.set('user_id', user.id);
-      form.set('decision', 'authorize');
-      const answer = await fetch(new URL(request.url.pathname, request.url), {
-        method: 'POST',
-        body: form,
-        redirect: 'manual',
-      });
-      const callback = new URL(answer.headers.get('location') ?? '');
-      const tokens = await x.exchangeCode(callback.searchParams, request.state, request.codeVerifier);
+      const tokens = await grantAtEmulator(x, users[index]!.id);
       const profile = await x.forToken(tokens.accessToken).getMe();
       ids[index] = (await service.connect({ userId: null, profile, tokens })).account.id;
     }
