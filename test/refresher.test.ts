@@ -3,7 +3,12 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
-import { createRefresher, createTokenSealer, createTokenVault } from '../src/accounts/index.ts';
+import {
+  createRefresher,
+  createTokenSealer,
+  createTokenVault,
+  type VaultOptions,
+} from '../src/accounts/index.ts';
 import { createDatabase, type DatabaseHandle, migrateToLatest } from '../src/db/index.ts';
 import { createXClient, defaultScopes, type XClient } from '../src/x/index.ts';
 import { connectAccounts } from './helpers/accounts.ts';
@@ -25,16 +30,25 @@ describeEachDialect('refresher', (ctx) => {
   const tokenCalls = () =>
     emulator.control.requests().filter((r) => r.method === 'POST' && r.path === '/2/oauth2/token');
 
+  /** A token vault over the test database, as a process (`owner`) builds it. */
+  const vaultOf = (options: Pick<VaultOptions, 'owner' | 'pollMs'> = {}) =>
+    createTokenVault({ db: handle.db, clock, log, x, sealer: createTokenSealer(secretKey), ...options });
   function refresher(owner: string) {
-    const vault = createTokenVault({
-      db: handle.db,
-      clock,
-      log,
-      x,
-      sealer: createTokenSealer(secretKey),
-      owner,
-    });
+    const vault = vaultOf({ owner });
     return createRefresher({ db: handle.db, clock, log, vault, marginMs: 5 * MINUTE, concurrency: 4 });
+  }
+  /** The account is `active`, holds no refresh lease and was refreshed at the test clock's present. */
+  async function expectRefreshedNow(id: string) {
+    const row = await handle.db
+      .selectFrom('accounts')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
+    expect(row).toMatchObject({
+      status: 'active',
+      refresh_lease_owner: null,
+      last_refreshed_at: clock.now(),
+    });
   }
   const run = (loop: ReturnType<typeof refresher>) => loop.runOnce(new AbortController().signal);
   const rows = () => handle.db.selectFrom('accounts').selectAll().orderBy('created_at').execute();
@@ -159,62 +173,27 @@ describeEachDialect('refresher', (ctx) => {
       .set({ refresh_lease_owner: 'dead-process', refresh_lease_until: clock.now() + 1000 })
       .where('id', '=', id!)
       .execute();
-    const vault = createTokenVault({
-      db: handle.db,
-      clock,
-      log,
-      x,
-      sealer: createTokenSealer(secretKey),
-      pollMs: 5,
-    });
+    const vault = vaultOf({ pollMs: 5 });
     // Held: the refresher skips it, a caller waits for it.
     expect(await vault.refreshIfNeeded(id!, { validUntil: clock.now() + MINUTE })).toBe('busy');
     const waiting = vault.getAccessToken(id!);
     await new Promise((resolve) => setTimeout(resolve, 30));
     clock.advance(1001);
     expect(await waiting).toEqual(expect.any(String));
-    const row = await handle.db
-      .selectFrom('accounts')
-      .selectAll()
-      .where('id', '=', id!)
-      .executeTakeFirstOrThrow();
-    expect(row).toMatchObject({
-      status: 'active',
-      refresh_lease_owner: null,
-      last_refreshed_at: clock.now(),
-    });
+    await expectRefreshedNow(id!);
   });
 
   it('callers in two processes (two vaults) share one refresh: the waiter polls the lease and reads the result', async () => {
     const [id] = await connect(1, `${ctx.dialect}pair`);
     clock.advance(2 * 3600_000);
-    const vaults = ['process-a', 'process-b'].map((owner) =>
-      createTokenVault({
-        db: handle.db,
-        clock,
-        log,
-        x,
-        sealer: createTokenSealer(secretKey),
-        owner,
-        pollMs: 5,
-      }),
-    );
+    const vaults = ['process-a', 'process-b'].map((owner) => vaultOf({ owner, pollMs: 5 }));
     const calls = tokenCalls().length;
     const tokens = await Promise.all(
       Array.from({ length: 20 }, (_, i) => vaults[i % 2]!.getAccessToken(id!)),
     );
     expect(new Set(tokens).size).toBe(1);
     expect(tokenCalls().length - calls).toBe(1);
-    const row = await handle.db
-      .selectFrom('accounts')
-      .selectAll()
-      .where('id', '=', id!)
-      .executeTakeFirstOrThrow();
-    expect(row).toMatchObject({
-      status: 'active',
-      refresh_lease_owner: null,
-      last_refreshed_at: clock.now(),
-    });
+    await expectRefreshedNow(id!);
   });
 });
 
