@@ -1,13 +1,11 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
-import { loadConfig } from '../src/config/index.ts';
-import { createApp } from '../src/server.ts';
 import { createApiKey } from '../src/users/api-keys.repository.ts';
 import { createUser } from '../src/users/users.repository.ts';
 import { makeAccount } from '../test/fixtures/accounts.ts';
+import { startTestService } from '../test/helpers/service.ts';
 
 /** Creates per mode, split over ROUNDS alternating rounds (override with XGATE_BENCH_IDEMPOTENCY_CREATES). */
 const CREATES = Number(process.env.XGATE_BENCH_IDEMPOTENCY_CREATES ?? 1000);
@@ -25,21 +23,14 @@ const COUNTED = 20;
  */
 export async function run(): Promise<Record<string, unknown>> {
   const dir = mkdtempSync(join(tmpdir(), 'xgate-bench-idempotency-'));
-  const config = loadConfig({
-    HOST: '127.0.0.1',
-    PORT: '0',
-    DATABASE_URL: `sqlite:${join(dir, 'bench.db')}`,
-    XGATE_DATA_DIR: dir,
-    XGATE_SECRET_KEY: randomBytes(32).toString('base64'),
-    X_CLIENT_ID: 'bench-client',
-    X_API_URL: 'http://127.0.0.1:9',
-    X_TIER: 'unlimited',
-    LOG_LEVEL: 'silent',
+  const service = await startTestService({
+    databaseUrl: `sqlite:${join(dir, 'bench.db')}`,
+    dataDir: dir,
+    env: { X_TIER: 'unlimited' },
   });
-  const app = await createApp(config, { worker: false });
   try {
-    const { url } = await app.start();
-    const { db } = app.deps;
+    const { url } = service;
+    const { db } = service.app.deps;
     const now = Date.now();
     const { id: userId } = await createUser(db, now);
     const { id: accountId } = await makeAccount({ db, clock: { now: () => now } }, userId, {
@@ -131,7 +122,7 @@ export async function run(): Promise<Record<string, unknown>> {
         'one INSERT of the key row inside the create transaction (indexed: primary key + expires_at), then one UPDATE of that row by primary key storing the answer (no indexed column changes)',
     };
   } finally {
-    await app.stop();
+    await service.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
