@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createAccountsService, createTokenSealer } from '../src/accounts/index.ts';
+import { insertPost } from '../src/posts/posts.repository.ts';
 import type { TestEmulator } from './helpers/emulator.ts';
 import {
   createHttpClient,
@@ -318,25 +319,14 @@ describeEachDialect('accounts: sign in with X, vault, routes', (ctx) => {
       const { client, account } = await signedIn();
       const tokens = await storedTokens(deps(), account.id);
       const now = clock.now();
-      await deps()
-        .db.insertInto('posts')
-        .values({
-          id: `post-${account.id}`,
-          user_id: (await accountRows()).find((r) => r.id === account.id)!.user_id,
-          account_id: account.id,
-          status: 'scheduled',
-          scheduled_at: now + HOUR,
-          created_at: now,
-          updated_at: now,
-          published_at: null,
-          error_code: null,
-          error_message: null,
-          lease_owner: null,
-          lease_until: null,
-          attempts: 0,
-          next_attempt_at: now + HOUR,
-        })
-        .execute();
+      await insertPost(deps().db, {
+        id: `post-${account.id}`,
+        userId: (await accountRows()).find((r) => r.id === account.id)!.user_id,
+        accountId: account.id,
+        scheduledAt: now + HOUR,
+        now,
+        items: [{ text: 'Scheduled.', mediaIds: [] }],
+      });
 
       const deleted = await client.delete(`/api/v1/accounts/${account.id}`);
       expect(deleted.status).toBe(204);

@@ -10,6 +10,7 @@ import {
   type VaultOptions,
 } from '../src/accounts/index.ts';
 import { createDatabase, type DatabaseHandle, migrateToLatest } from '../src/db/index.ts';
+import { insertPost } from '../src/posts/posts.repository.ts';
 import { createXClient, defaultScopes, type XClient } from '../src/x/index.ts';
 import { connectAccounts } from './helpers/accounts.ts';
 import { startTestEmulator, type TestEmulator } from './helpers/emulator.ts';
@@ -122,25 +123,14 @@ describeEachDialect('refresher', (ctx) => {
       .select('user_id')
       .where('id', '=', withPost!)
       .executeTakeFirstOrThrow();
-    await handle.db
-      .insertInto('posts')
-      .values({
-        id: `p-${withPost}`,
-        user_id: owner.user_id,
-        account_id: withPost!,
-        status: 'scheduled',
-        scheduled_at: now + 10 * MINUTE,
-        created_at: now,
-        updated_at: now,
-        published_at: null,
-        error_code: null,
-        error_message: null,
-        lease_owner: null,
-        lease_until: null,
-        attempts: 0,
-        next_attempt_at: now + 10 * MINUTE,
-      })
-      .execute();
+    await insertPost(handle.db, {
+      id: `p-${withPost}`,
+      userId: owner.user_id,
+      accountId: withPost!,
+      scheduledAt: now + 10 * MINUTE,
+      now,
+      items: [{ text: 'Due soon.', mediaIds: [] }],
+    });
     expect(await run(refresher('w1'))).toBe(2);
     const byId = new Map((await rows()).map((row) => [row.id, row]));
     expect(byId.get(idle!)?.last_refreshed_at).toBe(now);
