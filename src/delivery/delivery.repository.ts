@@ -186,7 +186,9 @@ export class DeliveryRepository {
 
   /**
    * Records the tweet id of a published item. With `final`, the post becomes `published` in the same write.
-   * False when the lease is lost.
+   * With `next` (a thread's next item, about to be sent), that item's attempt is committed in the same write
+   * (`sending`, `attempt_started_at = now`), so a thread costs one commit per item instead of two.
+   * False when the lease is lost (then nothing is written and the next item must not be sent).
    */
   async commitPublished(
     postId: string,
@@ -194,7 +196,17 @@ export class DeliveryRepository {
     tweetId: string,
     now: number,
     final: boolean,
+    next?: number,
   ): Promise<boolean> {
+    if (next !== undefined) {
+      const changed = await this.hotRows(
+        this.dialect === 'postgres' ? PG_COMMIT_AND_BEGIN : SQLITE_COMMIT_AND_BEGIN,
+        this.dialect === 'postgres'
+          ? [now + this.leaseMs, now, postId, this.owner, tweetId, position, next]
+          : [position, position, tweetId, position, now, postId, position, next, postId, this.owner],
+      );
+      return changed === 2;
+    }
     if (this.dialect === 'postgres') {
       return this.hot(final ? PG_COMMIT_FINAL : PG_COMMIT, [
         ...(final ? [now, now] : [now + this.leaseMs, now]),
@@ -213,8 +225,13 @@ export class DeliveryRepository {
    * query each time: they are most of the dispatcher's database work. Same fences as `fenced` below.
    */
   private async hot(query: string, parameters: unknown[]): Promise<boolean> {
+    return (await this.hotRows(query, parameters)) > 0;
+  }
+
+  /** Rows a hot write changed (PostgreSQL: rows it returned). */
+  private async hotRows(query: string, parameters: unknown[]): Promise<number> {
     const result = await this.db.executeQuery(CompiledQuery.raw(query, parameters));
-    return this.dialect === 'postgres' ? result.rows.length > 0 : Number(result.numAffectedRows ?? 0) > 0;
+    return this.dialect === 'postgres' ? result.rows.length : Number(result.numAffectedRows ?? 0);
   }
 
   /** Marks the post `published` (every item already was). */
@@ -358,6 +375,13 @@ const SQLITE_BEGIN_SEND = `update "post_items" set "status" = 'sending', "attemp
   where "post_id" = ? and "position" = ? and ${SQLITE_ITEM_FENCE}`;
 const SQLITE_COMMIT = `update "post_items" set "status" = 'published', "tweet_id" = ?, "error_message" = null
   where "post_id" = ? and "position" = ? and ${SQLITE_ITEM_FENCE}`;
+/** One item `published` with its tweet id and the next one `sending`, in one statement (both rows or neither). */
+const SQLITE_COMMIT_AND_BEGIN = `update "post_items" set
+  "status" = case when "position" = ? then 'published' else 'sending' end,
+  "tweet_id" = case when "position" = ? then ? else "tweet_id" end,
+  "attempt_started_at" = case when "position" = ? then "attempt_started_at" else ? end,
+  "error_message" = null
+  where "post_id" = ? and "position" in (?, ?) and ${SQLITE_ITEM_FENCE}`;
 const SQLITE_FINISH_PUBLISHED = `update "posts" set "status" = 'published', "published_at" = ?, "error_code" = null,
   "error_message" = null, "lease_owner" = null, "lease_until" = null, "updated_at" = ?
   where "id" = ? and "lease_owner" = ? and "status" = 'publishing'`;
@@ -375,3 +399,10 @@ const PG_ITEM_PUBLISHED = `update "post_items" set "status" = 'published', "twee
   where "post_id" in (select "id" from "fence") and "position" = $6 returning "post_id"`;
 const PG_COMMIT = `${PG_FENCE_RENEW} ${PG_ITEM_PUBLISHED}`;
 const PG_COMMIT_FINAL = `${PG_FENCE_PUBLISHED} ${PG_ITEM_PUBLISHED}`;
+/** PostgreSQL: `$5` tweet id of item `$6`; item `$7` begins its attempt at `$2`. */
+const PG_COMMIT_AND_BEGIN = `${PG_FENCE_RENEW} update "post_items" set
+  "status" = case when "position" = $6 then 'published' else 'sending' end,
+  "tweet_id" = case when "position" = $6 then $5 else "tweet_id" end,
+  "attempt_started_at" = case when "position" = $6 then "attempt_started_at" else $2 end,
+  "error_message" = null
+  where "post_id" in (select "id" from "fence") and "position" in ($6, $7) returning "post_id"`;

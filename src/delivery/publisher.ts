@@ -108,6 +108,8 @@ export async function publishPost(
 class PostRun {
   private api: XUserApi | null = null;
   private refreshedAfter401 = false;
+  /** The item whose attempt was committed together with the previous item's tweet id, to be sent next. */
+  private begun: number | null = null;
   private readonly items: ClaimedItem[];
 
   constructor(
@@ -178,6 +180,14 @@ class PostRun {
     const item = this.items[index]!;
     // Each pass either settles the item or sends it once; a few passes cover "reconciled absent → resend".
     for (let pass = 0; pass < 4; pass += 1) {
+      if (this.begun === index) {
+        // Its attempt was committed a moment ago with the previous item's tweet id: send it, nothing to look for.
+        this.begun = null;
+        const sent = await this.create(index, previousTweetId, this.api!, undefined);
+        if (sent.kind === 'published') return sent.tweetId;
+        if (sent.kind === 'stop') return null;
+        continue;
+      }
       if (item.status === 'sending' || item.status === 'unknown') {
         const found = await this.reconcile(index, previousTweetId, 'lost_answer');
         if (found.kind === 'found') return this.commit(index, found.tweetId);
@@ -243,6 +253,17 @@ class PostRun {
     if (!(await this.deps.repo.beginSend(this.post.id, item.position, startedAt))) throw new LeaseLost();
     item.status = 'sending';
     item.attemptStartedAt = startedAt;
+    return this.create(index, previousTweetId, api, xMediaIds);
+  }
+
+  /** Sends an item whose attempt (`sending`) is committed, and commits its tweet id. */
+  private async create(
+    index: number,
+    previousTweetId: string | undefined,
+    api: XUserApi,
+    xMediaIds: string[] | undefined,
+  ): Promise<{ kind: 'published'; tweetId: string } | { kind: 'stop' } | { kind: 'again' }> {
+    const item = this.items[index]!;
     this.changed('publishing', `sending ${this.label(index)}`, 'debug');
     let created: { id: string };
     try {
@@ -254,19 +275,52 @@ class PostRun {
     } catch (error) {
       return this.sendFailure(index, previousTweetId, error);
     }
-    const tweetId = await this.commit(index, created.id);
+    const tweetId = await this.commit(index, created.id, this.nextToBegin(index));
     return tweetId === null ? { kind: 'stop' } : { kind: 'published', tweetId };
   }
 
-  /** Records an item's tweet id (and the post as published with its last item). */
-  private async commit(index: number, tweetId: string): Promise<string> {
+  /**
+   * The thread's next item when it can be sent straight after this one without any other step: pending, no
+   * media to upload, a token at hand, X's last headers leave room, and the worker is not stopping. Its attempt
+   * is then committed in the same write as this item's tweet id.
+   */
+  private nextToBegin(index: number): number | undefined {
+    const next = this.items[index + 1];
+    if (!next || next.status !== 'pending' || next.mediaIds.length > 0 || !this.api || this.stopping()) {
+      return undefined;
+    }
+    if (this.deps.rateLimits.blockedUntil(this.xUserId, CREATE, this.now) !== null) return undefined;
+    return index + 1;
+  }
+
+  /**
+   * Records an item's tweet id (and the post as published with its last item). With `next`, that item's attempt
+   * is committed in the same write and it is sent next.
+   */
+  private async commit(index: number, tweetId: string, next?: number): Promise<string> {
     const item = this.items[index]!;
     const final = this.items.every((other, i) => i === index || other.status === 'published');
-    if (!(await this.deps.repo.commitPublished(this.post.id, item.position, tweetId, this.now, final))) {
+    const now = this.now;
+    const nextItem = next === undefined ? undefined : this.items[next];
+    if (
+      !(await this.deps.repo.commitPublished(
+        this.post.id,
+        item.position,
+        tweetId,
+        now,
+        final,
+        nextItem?.position,
+      ))
+    ) {
       throw new LeaseLost();
     }
     item.status = 'published';
     item.tweetId = tweetId;
+    if (nextItem) {
+      nextItem.status = 'sending';
+      nextItem.attemptStartedAt = now;
+      this.begun = next!;
+    }
     if (final) {
       this.finalCommitted = true;
       this.published();
