@@ -9,6 +9,7 @@ import { createDatabase, migrateToLatest } from '../src/db/index.ts';
 import { createXClient, defaultScopes, type XTokenSet } from '../src/x/index.ts';
 import { accountRow } from '../test/fixtures/accounts.ts';
 import { grantAtEmulator } from '../test/helpers/accounts.ts';
+import { stopChild } from '../test/helpers/cli.ts';
 import { freePort } from '../test/helpers/ports.ts';
 
 /** Accounts whose expired tokens are refreshed (override with XGATE_BENCH_REFRESH_ACCOUNTS for a quick run). */
@@ -41,14 +42,6 @@ async function spawnUntil(
     if (performance.now() - started > 60_000) throw new Error(`xgate ${args[0]} did not get ready in 60 s`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
-}
-
-function stop(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
 }
 
 /** Runs `task(i)` for i in [0, count) with `lanes` in flight. */
@@ -236,7 +229,7 @@ export async function run(): Promise<Record<string, unknown>> {
       idleRssMb: Math.round((rssKb / 1024) * 10) / 10,
     };
   } finally {
-    await Promise.all(children.map(stop));
+    await Promise.all(children.map((child) => stopChild(child)));
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -9,6 +9,7 @@ import { createTokenSealer } from '../src/accounts/sealing.ts';
 import { createDatabase, type DatabaseHandle, migrateToLatest } from '../src/db/index.ts';
 import { insertPost } from '../src/posts/posts.repository.ts';
 import { insertConnectedAccount } from './fixtures/accounts.ts';
+import { stopChild } from './helpers/cli.ts';
 import { startTestEmulator, type TestEmulator } from './helpers/emulator.ts';
 import { createPostgresDatabase, makeTempDir, TEST_PG_ADMIN_URL } from './helpers/index.ts';
 
@@ -130,14 +131,6 @@ function whenStarted(child: ChildProcess, timeoutMs = 20_000): Promise<void> {
   });
 }
 
-function kill({ child }: Xgate, signal: NodeJS.Signals): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill(signal);
-  });
-}
-
 async function openPosts(handle: DatabaseHandle): Promise<number> {
   const row = await handle.db
     .selectFrom('posts')
@@ -206,7 +199,7 @@ describe('crash test: SIGKILLed xgate processes never lose or double a tweet', (
       while (kills < KILLS) {
         await child.started;
         await sleep(randomBetween(100, 1000));
-        await kill(child, 'SIGKILL');
+        await stopChild(child.child, 'SIGKILL');
         kills += 1;
         if (process.env.XGATE_CRASH_DEBUG)
           console.error(Date.now(), 'kill', kills, await openPosts(scenario.handle));
@@ -214,7 +207,7 @@ describe('crash test: SIGKILLed xgate processes never lose or double a tweet', (
       }
       await waitUntilDone(scenario.handle, 40_000);
       if (process.env.XGATE_CRASH_DEBUG) console.error(Date.now(), 'done', await openPosts(scenario.handle));
-      await kill(child, 'SIGTERM');
+      await stopChild(child.child, 'SIGTERM');
       const outcome = await verify(scenario);
       expect(kills).toBeGreaterThanOrEqual(KILLS);
       expect(outcome.published + outcome.needsReview).toBe(POSTS);
@@ -238,7 +231,7 @@ describe('crash test: SIGKILLed xgate processes never lose or double a tweet', (
           const victim = kills % workers.length;
           await workers[victim]!.started;
           await sleep(randomBetween(100, 1000));
-          await kill(workers[victim]!, 'SIGKILL');
+          await stopChild(workers[victim]!.child, 'SIGKILL');
           kills += 1;
           if (process.env.XGATE_CRASH_DEBUG)
             console.error(Date.now(), 'kill', kills, await openPosts(scenario.handle));
@@ -247,7 +240,7 @@ describe('crash test: SIGKILLed xgate processes never lose or double a tweet', (
         await waitUntilDone(scenario.handle, 40_000);
         if (process.env.XGATE_CRASH_DEBUG)
           console.error(Date.now(), 'done', await openPosts(scenario.handle));
-        await Promise.all(workers.map((w) => kill(w, 'SIGTERM')));
+        await Promise.all(workers.map((w) => stopChild(w.child, 'SIGTERM')));
         const outcome = await verify(scenario);
         expect(kills).toBeGreaterThanOrEqual(KILLS);
         expect(outcome.published + outcome.needsReview).toBe(POSTS);

@@ -13,6 +13,7 @@ import { createDatabase, type DatabaseHandle, migrateToLatest } from '../src/db/
 import { insertPost } from '../src/posts/posts.repository.ts';
 import { createXClient, defaultScopes, type XClient } from '../src/x/index.ts';
 import { connectAccounts } from './helpers/accounts.ts';
+import { stopChild } from './helpers/cli.ts';
 import { startTestEmulator, type TestEmulator } from './helpers/emulator.ts';
 import { createTestClock, describeEachDialect, type TestClock } from './helpers/index.ts';
 
@@ -250,14 +251,6 @@ describeEachDialect('two `xgate worker` processes', (ctx) => {
     });
   }
 
-  function stop(child: ChildProcess): Promise<void> {
-    return new Promise((resolve) => {
-      if (child.exitCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-    });
-  }
-
   it(`${ACCOUNTS} accounts refreshed constantly by two workers: no refresh token reused, no account lost`, async () => {
     const clock = { now: () => Date.now() };
     const x = createXClient({
@@ -287,7 +280,7 @@ describeEachDialect('two `xgate worker` processes', (ctx) => {
     const startedAt = Date.now();
     const workers = await Promise.all([startWorker('worker-1'), startWorker('worker-2')]);
     await new Promise((resolve) => setTimeout(resolve, RUN_MS));
-    await Promise.all(workers.map(stop));
+    await Promise.all(workers.map((worker) => stopChild(worker)));
     emulator.control.clearFaults();
 
     const refreshes = emulator.control

@@ -25,6 +25,15 @@ function cleanEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   return { ...base, ...env };
 }
 
+/** Sends `signal` to a child process and resolves once it has exited (at once if it already has). */
+export function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill(signal);
+  });
+}
+
 /** Runs `node bin/xgate.js …args` with a clean environment plus `env`. Kill it in `afterEach`/`afterAll`. */
 export function spawnXgate(args: string[], env: Record<string, string> = {}): XgateProcess {
   const child = spawn(process.execPath, [BIN, ...args], {
