@@ -286,7 +286,7 @@ class PostRun {
    */
   private nextToBegin(index: number): number | undefined {
     const next = this.items[index + 1];
-    if (!next || next.status !== 'pending' || next.mediaIds.length > 0 || !this.api || this.stopping()) {
+    if (next?.status !== 'pending' || next.mediaIds.length > 0 || !this.api || this.stopping()) {
       return undefined;
     }
     if (this.deps.rateLimits.blockedUntil(this.xUserId, CREATE, this.now) !== null) return undefined;
