@@ -1,0 +1,74 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createDatabase, type DatabaseHandle, migrateToLatest } from '../src/db/index.ts';
+import { DeliveryRepository } from '../src/delivery/delivery.repository.ts';
+import { insertPost } from '../src/posts/posts.repository.ts';
+import { makeAccount } from './fixtures/accounts.ts';
+import { createTestClock, describeEachDialect, makeUser } from './helpers/index.ts';
+
+describeEachDialect('delivery repository: one write for a thread item and the next attempt', (ctx) => {
+  let handle: DatabaseHandle;
+  const clock = createTestClock();
+  beforeAll(async () => {
+    handle = await createDatabase(ctx.databaseUrl);
+    await migrateToLatest(handle.db);
+  });
+  afterAll(async () => {
+    await handle?.destroy();
+  });
+
+  /** A due 3-item thread, claimed by a repository owned by `owner`. */
+  async function claimedThread(owner: string) {
+    const deps = { db: handle.db, clock };
+    const user = await makeUser(deps);
+    const account = await makeAccount(deps, user.id);
+    const id = randomUUID();
+    const items = ['one', 'two', 'three'].map((text) => ({ text, mediaIds: [] }));
+    await insertPost(handle.db, {
+      id,
+      userId: user.id,
+      accountId: account.id,
+      scheduledAt: clock.now(),
+      now: clock.now(),
+      items,
+    });
+    const repo = new DeliveryRepository(handle.db, handle.dialect, owner, 60_000);
+    const claimed = await repo.claim(clock.now(), 10);
+    expect(claimed.map((p) => p.id)).toContain(id);
+    return { id, repo };
+  }
+
+  const itemsOf = (postId: string) =>
+    handle.db
+      .selectFrom('post_items')
+      .select(['position', 'status', 'tweet_id', 'attempt_started_at'])
+      .where('post_id', '=', postId)
+      .orderBy('position')
+      .execute();
+
+  it("records item 1's tweet id and begins item 2's attempt together", async () => {
+    const { id, repo } = await claimedThread('worker-a');
+    const started = clock.now();
+    expect(await repo.beginSend(id, 0, started)).toBe(true);
+    clock.advance(250);
+    expect(await repo.commitPublished(id, 0, '1001', clock.now(), false, 1)).toBe(true);
+    expect(await itemsOf(id)).toEqual([
+      { position: 0, status: 'published', tweet_id: '1001', attempt_started_at: started },
+      { position: 1, status: 'sending', tweet_id: null, attempt_started_at: clock.now() },
+      { position: 2, status: 'pending', tweet_id: null, attempt_started_at: null },
+    ]);
+  });
+
+  it('writes neither row once the lease belongs to another worker', async () => {
+    const { id, repo } = await claimedThread('worker-b');
+    expect(await repo.beginSend(id, 0, clock.now())).toBe(true);
+    await handle.db.updateTable('posts').set({ lease_owner: 'someone-else' }).where('id', '=', id).execute();
+    expect(await repo.commitPublished(id, 0, '2001', clock.now(), false, 1)).toBe(false);
+    const items = await itemsOf(id);
+    expect(items.map((i) => [i.status, i.tweet_id])).toEqual([
+      ['sending', null],
+      ['pending', null],
+      ['pending', null],
+    ]);
+  });
+});
