@@ -25,14 +25,17 @@ const CLIENT_SECRET = 'bench-secret';
 const REDIRECT = 'http://127.0.0.1:9/auth/x/callback';
 const BIN = join(import.meta.dirname, '..', 'bin', 'xgate.js');
 
-/** Spawns `node bin/xgate.js …args` and resolves once `ready()` answers true (polled every 10 ms). */
+/**
+ * Spawns `bin/xgate.js …args` through its shebang, so with the node flags users get, and resolves once
+ * `ready()` answers true (polled every 10 ms).
+ */
 async function spawnUntil(
   args: string[],
   env: Record<string, string>,
   ready: () => Promise<boolean>,
 ): Promise<{ child: ChildProcess; readyMs: number }> {
   const started = performance.now();
-  const child = spawn(process.execPath, [BIN, ...args], {
+  const child = spawn(BIN, args, {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
