@@ -1,5 +1,6 @@
 import { accountsRoutes, refresherLoop } from './accounts/index.ts';
 import { deliveryRoutes, dispatcherLoop } from './delivery/index.ts';
+import { homeRoutes } from './home/home.routes.ts';
 import type { RouteModule } from './http/types.ts';
 import { idempotencyModule, idempotencyPurgeLoop } from './idempotency/index.ts';
 import { mediaModule } from './media/index.ts';
@@ -21,6 +22,7 @@ export const routeModules: readonly RouteModule[] = [
   mediaModule,
   postsModule,
   deliveryRoutes,
+  homeRoutes,
 ];
 
 /** Background loops run by `xgate worker` and `xgate serve` (unless `--no-worker`). Add yours here. */

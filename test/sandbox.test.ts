@@ -34,6 +34,10 @@ describe('sandbox mode', () => {
     const browser = createHttpClient(base);
     const callback = await signInWithX(browser, { username: 'sandbox_alice' });
     expect(callback.status).toBe(302);
+    // Where the callback lands: the account, and a reminder that nothing reaches the real X.
+    const home = await browser.get(callback.headers.get('location') ?? '');
+    expect(home.text).toContain('<strong>@sandbox_alice</strong>');
+    expect(home.text).toContain('Sandbox mode');
     const me = await browser.get('/api/v1/me');
     expect(me.status).toBe(200);
     expect(me.json.accounts).toEqual([
