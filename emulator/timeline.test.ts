@@ -1,3 +1,4 @@
+import twitter from 'twitter-text';
 import { describe, expect, it } from 'vitest';
 import { type SuiteUser, useEmulator } from './testing/suite.ts';
 
@@ -282,5 +283,68 @@ describe('metrics', () => {
     expect(second.body.meta).toEqual({ result_count: 0, previous_token: expect.any(String) });
     const publicOnly = await timeline(alice, alice.id, { max_results: '10' });
     expect(publicOnly.body.meta.result_count).toBe(7);
+  });
+});
+
+describe('long posts (Premium): text shortened, note_tweet on request', () => {
+  /** 1,000 characters of words, a hashtag near the end and a URL in the middle. */
+  const words = Array.from({ length: 200 }, (_, i) => `w${String(i).padStart(3, '0')}`);
+  words.splice(100, 0, 'https://example.com/long');
+  words.push('#end');
+  const longText = words.join(' ');
+
+  it('shows the leading words, … and a post link in text; the whole text in note_tweet.text when asked', async () => {
+    const paula = await connect('paula', { subscriptionType: 'Premium' });
+    const created = await call('POST', '/2/tweets', { token: paula.token, json: { text: longText } });
+    expect(created.status).toBe(201);
+    const id: string = created.body.data.id;
+    const shortened: string = created.body.data.text;
+    expect(shortened).toMatch(/^w000 w001 .* w\d{3}… https:\/\/t\.co\/\w{10}$/);
+    expect(twitter.parseTweet(shortened).weightedLength).toBeLessThanOrEqual(280);
+    expect(longText.startsWith(shortened.slice(0, shortened.indexOf('…')))).toBe(true);
+
+    const plain = await timeline(paula, paula.id);
+    expect(plain.body.data).toEqual([{ id, text: shortened, edit_history_tweet_ids: [id] }]);
+
+    const asked = await timeline(paula, paula.id, {
+      'tweet.fields': 'note_tweet,entities,display_text_range',
+    });
+    const [shown] = asked.body.data;
+    expect(shown.text).toBe(shortened);
+    expect(shown.note_tweet.text).toMatch(/^w000 .* https:\/\/t\.co\/\w{10} w100 .* w199 #end$/);
+    expect(shown.note_tweet.text.length).toBe(longText.length - 'https://example.com/long'.length + 23);
+    expect(shown.note_tweet.entities.hashtags).toEqual([
+      { start: expect.any(Number), end: expect.any(Number), tag: 'end' },
+    ]);
+    expect(shown.note_tweet.entities.urls[0].expanded_url).toBe('https://example.com/long');
+    expect(shown.entities.urls).toEqual([
+      expect.objectContaining({
+        url: shortened.slice(-23),
+        expanded_url: `https://x.com/i/web/status/${id}`,
+      }),
+    ]);
+    expect(shown.entities.hashtags).toBeUndefined();
+    expect(shown.display_text_range).toEqual([0, shortened.indexOf('…') + 1]);
+
+    const lookup = await call('GET', '/2/tweets/:id', {
+      token: paula.token,
+      params: { id },
+      query: { 'post.fields': 'note_tweet' },
+    });
+    expect(lookup.body.data.note_tweet.text).toBe(shown.note_tweet.text);
+    expect(emu.emulator.control.tweets().find((t) => t.id === id)?.text).toBe(shown.note_tweet.text);
+  });
+
+  // `…` weighs 2 and the link 23: 254 + 2 + 1 + 23 = 280.
+  it('keeps a text of 280 whole, without note_tweet; cuts a 1,000-character word mid-word', async () => {
+    const paula = await connect('paula', { subscriptionType: 'Premium' });
+    const fits = await post(paula, 'f'.repeat(280));
+    const word = await post(paula, 'g'.repeat(1000));
+    const answer = await timeline(paula, paula.id, { 'tweet.fields': 'note_tweet' });
+    const [long, short] = answer.body.data;
+    expect(short).toEqual({ id: fits, text: 'f'.repeat(280), edit_history_tweet_ids: [fits] });
+    expect(long.id).toBe(word);
+    expect(long.text).toMatch(/^g{254}… https:\/\/t\.co\/\w{10}$/);
+    expect(long.note_tweet).toEqual({ text: 'g'.repeat(1000) });
   });
 });

@@ -4,6 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import pino from 'pino';
 import { Registry } from 'prom-client';
+import type { SubscriptionType } from '../emulator/index.ts';
 import { connectUser } from '../emulator/testing/connect-user.ts';
 import { createTokenSealer } from '../src/accounts/sealing.ts';
 import { createTokenVault, type TokenVault } from '../src/accounts/vault.ts';
@@ -34,8 +35,14 @@ export interface DeliveryHarness {
   registry: Registry;
   dispatcher: Dispatcher;
   dataDir: string;
-  /** A user with one connected X account (tokens issued by the emulator through the real OAuth flow). */
-  makeAccount(username?: string): Promise<{ userId: string; accountId: string; xUserId: string }>;
+  /**
+   * A user with one connected X account (tokens issued by the emulator through the real OAuth flow), of the
+   * given X subscription (the emulator's default when omitted).
+   */
+  makeAccount(
+    username?: string,
+    subscriptionType?: SubscriptionType,
+  ): Promise<{ userId: string; accountId: string; xUserId: string }>;
   /** A `scheduled` post (due now unless `scheduledAt`); returns its id. */
   makePost(
     account: { userId: string; accountId: string },
@@ -121,8 +128,11 @@ export async function startDeliveryHarness(
     registry,
     dispatcher,
     dataDir,
-    async makeAccount(username = `user${++accounts}_${randomBytes(3).toString('hex')}`) {
-      const connected = await connectUser(emu.emulator, { username });
+    async makeAccount(username = `user${++accounts}_${randomBytes(3).toString('hex')}`, subscriptionType) {
+      const connected = await connectUser(emu.emulator, {
+        username,
+        ...(subscriptionType !== undefined && { subscriptionType }),
+      });
       const { userId, accountId } = await insertConnectedAccount(db, sealer, connected, clock.now());
       return { userId, accountId, xUserId: connected.userId };
     },

@@ -136,6 +136,33 @@ describeEachDialect('dispatcher', (ctx) => {
     });
   }
 
+  it('finds a Premium long post by its whole text after a drop_after_commit, and never doubles it', async () => {
+    const account = await h.makeAccount(undefined, 'Premium');
+    // 1,000 characters: X shows only the first ~280 in `text`, the whole text in `note_tweet.text`.
+    const text = `${Array.from({ length: 100 }, (_, i) => `Line ${String(i).padStart(4, '0')}`).join(' ')}!`;
+    expect(text).toHaveLength(1000);
+    const id = await h.makePost(account, [{ text }]);
+    const logged = h.emu.control.requests().length;
+    h.emu.control.setFaults([{ method: 'POST', path: '/2/tweets', kind: 'drop_after_commit', count: 1 }]);
+    await h.drain();
+    h.emu.control.clearFaults();
+    let post = await h.post(id);
+    if (post.status !== 'published') {
+      h.clock.advance(10_000);
+      await h.drain();
+      post = await h.post(id);
+    }
+    expect(post.status).toBe('published');
+    const [tweet] = expectChain(h, account.xUserId, [text]);
+    expect(post.items[0]!.tweetId).toBe(tweet!.id);
+    // Found by reading the timeline: the lost create was the only one sent.
+    const since = h.emu.control.requests().slice(logged);
+    expect(since.filter((r) => r.method === 'POST' && r.path === '/2/tweets')).toHaveLength(1);
+    expect(since.some((r) => r.method === 'GET' && r.path === `/2/users/${account.xUserId}/tweets`)).toBe(
+      true,
+    );
+  });
+
   it('waits for the rate-limit reset after a 429, then publishes', async () => {
     const account = await h.makeAccount();
     h.emu.control.setTier('free');

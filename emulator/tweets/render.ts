@@ -3,7 +3,15 @@ import { PROBLEM_TYPE_PREFIX } from '../problems.ts';
 import type { FieldSelection } from '../query.ts';
 import type { EmulatorState, EmuMedia, EmuTweet, EmuUser } from '../state.ts';
 import { PRIVATE_METRICS_MAX_AGE_MS, tweetMetrics } from './metrics.ts';
-import { escapeText, type LinkedUrl, mediaLink, textEntities } from './text.ts';
+import {
+  escapeText,
+  type LinkedUrl,
+  leadingPart,
+  mediaLink,
+  postLink,
+  postPageUrl,
+  textEntities,
+} from './text.ts';
 
 /** X lets a tweet be edited for an hour after it is created (edit_controls.editable_until). */
 const EDIT_WINDOW_MS = 60 * 60 * 1000;
@@ -106,12 +114,20 @@ export function renderTweet(
   fields: ReadonlySet<string>,
   now: number,
 ): Record<string, unknown> {
+  const leading = leadingPart(tweet.text);
   const out: Record<string, unknown> = {
     id: tweet.id,
-    text: tweetText(tweet),
+    text: tweetText(tweet, leading),
     edit_history_tweet_ids: [tweet.id],
   };
   if (fields.size === 0) return out;
+  if (fields.has('note_tweet') && leading !== undefined) {
+    const entities = textEntities(tweet.text, tweet.urls);
+    out.note_tweet = {
+      text: escapeText(tweet.text),
+      ...(Object.keys(entities).length > 0 && { entities }),
+    };
+  }
   const parent = tweet.inReplyToTweetId === null ? undefined : state.tweets.get(tweet.inReplyToTweetId);
   if (fields.has('author_id')) out.author_id = tweet.authorId;
   if (fields.has('created_at')) out.created_at = new Date(tweet.createdAt).toISOString();
@@ -127,10 +143,13 @@ export function renderTweet(
     out.attachments = { media_keys: mediaKeys(state, tweet) };
   }
   if (fields.has('entities')) {
-    const entities = entitiesOf(state, tweet);
+    const entities = leading === undefined ? entitiesOf(state, tweet) : leadingEntities(tweet, leading);
     if (Object.keys(entities).length > 0) out.entities = entities;
   }
-  if (fields.has('display_text_range')) out.display_text_range = [0, [...escapeText(tweet.text)].length];
+  if (fields.has('display_text_range')) {
+    const shown = leading === undefined ? tweet.text : `${leading}…`;
+    out.display_text_range = [0, [...escapeText(shown)].length];
+  }
   if (fields.has('edit_controls')) {
     const editableUntil = tweet.createdAt + EDIT_WINDOW_MS;
     out.edit_controls = {
@@ -158,9 +177,12 @@ export function renderTweet(
 
 /**
  * A tweet's `text` as X shows it: `&`, `<`, `>` escaped as HTML entities and, when media are attached, a
- * t.co link to them appended. The stored text (and the `/__admin/tweets` ledger) has neither.
+ * t.co link to them appended. The stored text (and the `/__admin/tweets` ledger) has neither. A long post
+ * (heavier than 280) shows only its leading part, `…`, a space and a t.co link to the post (no media link);
+ * its whole text is in `note_tweet`.
  */
-export function tweetText(tweet: EmuTweet): string {
+export function tweetText(tweet: EmuTweet, leading = leadingPart(tweet.text)): string {
+  if (leading !== undefined) return `${escapeText(leading)}… ${postLink(tweet.id)}`;
   const escaped = escapeText(tweet.text);
   if (tweet.mediaIds.length === 0) return escaped;
   const link = mediaLink(tweet.id);
@@ -183,6 +205,19 @@ function entitiesOf(state: EmulatorState, tweet: EmuTweet) {
   };
   const text = tweet.text === '' ? link : `${tweet.text} ${link}`;
   return textEntities(text, [...tweet.urls, mediaUrl]);
+}
+
+/** Entities of a long post's shown text: those within its leading part, plus the link to the post. */
+function leadingEntities(tweet: EmuTweet, leading: string) {
+  const link = postLink(tweet.id);
+  const page = postPageUrl(tweet.id);
+  const postUrl: LinkedUrl = {
+    url: link,
+    expandedUrl: page,
+    displayUrl: `${page.replace(/^https:\/\//, '').slice(0, 25)}…`,
+    original: link,
+  };
+  return textEntities(`${leading}… ${link}`, [...tweet.urls, postUrl]);
 }
 
 function mediaKeys(state: EmulatorState, tweet: EmuTweet): string[] {

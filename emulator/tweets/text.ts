@@ -84,6 +84,58 @@ export function mediaLink(tweetId: string): string {
   return TCO_PREFIX + linkCode(tweetId, 'media');
 }
 
+/** The t.co link X puts after the shortened `text` of a long post, pointing at the post's page. */
+export function postLink(tweetId: string): string {
+  return TCO_PREFIX + linkCode(tweetId, 'post');
+}
+
+/** The page a long post's {@link postLink} leads to. */
+export function postPageUrl(tweetId: string): string {
+  return `https://x.com/i/web/status/${tweetId}`;
+}
+
+const graphemes = new Intl.Segmenter('en', { granularity: 'grapheme' });
+
+/**
+ * The leading part X shows in `text` for a stored text heavier than 280 (a Premium long post, whose whole
+ * text is in `note_tweet`), or undefined for a text that fits. The part is cut at a grapheme boundary, then
+ * back to the last whitespace when a word would be split (a single word longer than the room is cut mid-word),
+ * and small enough that it, `…`, a space and the 23-character post link weigh at most 280 together.
+ */
+export function leadingPart(storedText: string): string | undefined {
+  // Stored URLs are already 23-character t.co links, so no character weighs more than 2 per UTF-16 unit.
+  if (storedText.length * 2 <= STANDARD_MAX_WEIGHTED_LENGTH) return undefined;
+  const parsed = twitter.parseTweet(storedText);
+  if (parsed.weightedLength <= STANDARD_MAX_WEIGHTED_LENGTH) return undefined;
+  let kept: string[] = [];
+  let splitsWord = false;
+  for (const { segment, index } of graphemes.segment(storedText)) {
+    if (index + segment.length > parsed.validRangeEnd + 1) {
+      splitsWord = !/^\s/.test(segment);
+      break;
+    }
+    kept.push(segment);
+  }
+  if (splitsWord) kept = withoutLastWord(kept);
+  const link = TCO_PREFIX + 'x'.repeat(TCO_CODE_LENGTH);
+  while (
+    kept.length > 0 &&
+    weightedLength(`${kept.join('').trimEnd()}… ${link}`) > STANDARD_MAX_WEIGHTED_LENGTH
+  ) {
+    kept = withoutLastWord(kept);
+  }
+  return kept.join('').trimEnd();
+}
+
+/** The graphemes up to the last whitespace before the final word, or all but the last when there is none. */
+function withoutLastWord(kept: readonly string[]): string[] {
+  let end = kept.length;
+  while (end > 0 && /^\s/.test(kept[end - 1]!)) end--;
+  let space = end - 1;
+  while (space > 0 && !/^\s/.test(kept[space]!)) space--;
+  return kept.slice(0, space > 0 ? space : end - 1);
+}
+
 /** X escapes `&`, `<` and `>` in tweet text as HTML entities (`&amp;`, `&lt;`, `&gt;`). */
 export function escapeText(text: string): string {
   if (!/[&<>]/.test(text)) return text;

@@ -26,4 +26,11 @@ describe('matchesItem', () => {
     expect(matchesItem({ id: '1', text: 'Hello https://t.co/xyz', authorId: '42' }, item)).toBe(false);
     expect(matchesItem({ id: '1', text: 'Hello', authorId: '42', inReplyToTweetId: '100' }, item)).toBe(true);
   });
+
+  it("compares a long post by its whole text: X's shortened `text` alone does not match", () => {
+    const long = { authorId: '42', text: `${'word '.repeat(200)}end`, inReplyToTweetId: undefined };
+    const shortened = `${'word '.repeat(50).trimEnd()}… https://t.co/abcdefghij`;
+    expect(matchesItem({ id: '1', text: shortened, authorId: '42' }, long)).toBe(false);
+    expect(matchesItem({ id: '1', text: long.text, authorId: '42' }, long)).toBe(true);
+  });
 });

@@ -36,7 +36,10 @@ export interface ItemFingerprint {
   inReplyToTweetId: string | undefined;
 }
 
-/** True when `tweet` is what xgate would have created for the item: same author, text and reply target. */
+/**
+ * True when `tweet` is what xgate would have created for the item: same author, text and reply target. The
+ * text compared is the whole text (`XTweet.text` is `note_tweet.text` for a long post), never X's shortened one.
+ */
 export function matchesItem(tweet: XTweet, item: ItemFingerprint): boolean {
   if (tweet.authorId !== undefined && tweet.authorId !== item.authorId) return false;
   if ((tweet.inReplyToTweetId ?? undefined) !== item.inReplyToTweetId) return false;

@@ -7,7 +7,8 @@ import type { XRequest } from './transport.ts';
 import type { XMedia, XMediaCategory, XTweet, XTweetPage, XUser } from './types.ts';
 
 const userFields = 'profile_image_url,subscription_type,verified_type';
-const tweetFields = 'author_id,created_at,conversation_id,referenced_tweets';
+// `note_tweet` carries the whole text of a long post (Premium, over 280): X's `text` then holds only its start.
+const tweetFields = 'author_id,created_at,conversation_id,referenced_tweets,note_tweet';
 
 export function getMeRequest(): XRequest {
   return {
@@ -206,7 +207,8 @@ export function readUser(body: unknown): XUser {
 
 function readTweetObject(data: Json): XTweet | undefined {
   const id = str(data.id);
-  const text = str(data.text);
+  const note = isObject(data.note_tweet) ? str(data.note_tweet.text) : undefined;
+  const text = note ?? str(data.text);
   if (id === undefined || text === undefined) return undefined;
   const replied = Array.isArray(data.referenced_tweets)
     ? data.referenced_tweets.find((ref) => isObject(ref) && ref.type === 'replied_to')

@@ -23,6 +23,10 @@ export interface XUser {
 
 export interface XTweet {
   id: string;
+  /**
+   * The whole text: X's `note_tweet.text` for a long post (Premium, over 280 weighted characters), whose
+   * `text` holds only its first ~280 followed by `…` and a link; otherwise `text`.
+   */
   text: string;
   authorId?: string;
   createdAt?: string;

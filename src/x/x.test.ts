@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { classifyFailure } from './errors.ts';
 import { buildAuthorizationUrl, type XOAuthConfig } from './oauth.ts';
 import { parseRateLimitHeaders, retryAfterMs } from './rate-limit.ts';
-import { createTweetRequest, getUserTweetsRequest, readMedia, readTweetPage, readUser } from './requests.ts';
+import {
+  createTweetRequest,
+  getTweetsRequest,
+  getUserTweetsRequest,
+  readMedia,
+  readTweetPage,
+  readUser,
+} from './requests.ts';
 import { responseError, transportFailure } from './transport.ts';
 
 describe('classifyFailure', () => {
@@ -113,6 +120,12 @@ describe('request builders', () => {
     expect(request.query).toMatchObject({ start_time: '2026-01-02T03:04:05Z', max_results: '5' });
   });
 
+  it('asks for note_tweet, the whole text of a long post, when reading tweets', () => {
+    for (const request of [getUserTweetsRequest('42'), getTweetsRequest(['1'])]) {
+      expect(request.query?.['tweet.fields']?.split(',')).toContain('note_tweet');
+    }
+  });
+
   it('builds the authorize URL with PKCE S256', () => {
     const config: XOAuthConfig = {
       apiUrl: 'http://127.0.0.1:1',
@@ -153,6 +166,24 @@ describe('response readers', () => {
     expect(
       readMedia({ data: { id: '9', processing_info: { state: 'pending', check_after_secs: 2 } } }, 'x'),
     ).toMatchObject({ mediaId: '9', processing: { state: 'pending', checkAfterSecs: 2 } });
+  });
+
+  it('reads a long post by its whole text: note_tweet.text over the shortened text', () => {
+    const whole = `${'word '.repeat(200)}end`;
+    const shortened = `${'word '.repeat(50).trimEnd()}… https://t.co/abcdefghij`;
+    expect(
+      readTweetPage({
+        data: [
+          { id: '3', text: shortened, note_tweet: { text: whole } },
+          { id: '4', text: 'short' },
+        ],
+      }),
+    ).toEqual({
+      tweets: [
+        { id: '3', text: whole },
+        { id: '4', text: 'short' },
+      ],
+    });
   });
 
   it('refuses a body without data', () => {
