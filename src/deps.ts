@@ -5,7 +5,6 @@ import type { TokenVault } from './accounts/vault.ts';
 import type { Clock } from './clock.ts';
 import type { Config } from './config/index.ts';
 import type { Database, DialectName } from './db/index.ts';
-import type { AccountDirectory } from './users/account-directory.ts';
 import type { Sessions } from './users/sessions.ts';
 import type { OnRateLimit, XClient } from './x/index.ts';
 
@@ -26,8 +25,6 @@ export interface AppDeps {
   metrics: Registry;
   /** Session cookie and short-lived sealed cookies (OAuth state). */
   sessions: Sessions;
-  /** The signed-in user's X accounts, as `GET /api/v1/me` shows them. */
-  accounts: AccountDirectory;
   /** The X API client (OAuth with the app's credentials; `x.forToken(token)` for user-context calls). */
   x: XClient;
   /** Budget headers of every X response are passed to each listener here (e.g. the rate-limit book). */

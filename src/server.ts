@@ -9,7 +9,6 @@ import { buildHttpApp } from './http/app.ts';
 import type { RouteModule, ZodFastify } from './http/types.ts';
 import { createLogger } from './logger.ts';
 import { routeModules as defaultRouteModules, workerLoops as defaultWorkerLoops } from './modules.ts';
-import { tableAccountDirectory } from './users/account-directory.ts';
 import { createCookieSealer, createSessions } from './users/sessions.ts';
 import { createWorker, type Worker, type WorkerLoopFactory } from './worker.ts';
 import { createXClient, defaultScopes, type OnRateLimit } from './x/index.ts';
@@ -86,7 +85,6 @@ function buildDeps(config: Config, handle: DatabaseHandle, clock: Clock, log: Lo
     log,
     metrics,
     sessions,
-    accounts: tableAccountDirectory(handle.db),
     x,
     xRateLimitListeners,
     vault,
