@@ -1,7 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -21,6 +20,8 @@ import { createDispatcher } from '../src/delivery/dispatcher.ts';
 import { RateLimitBook } from '../src/delivery/rate-limit-book.ts';
 import { createMediaUploader } from '../src/media/x-upload.ts';
 import { createXClient, defaultScopes } from '../src/x/index.ts';
+import { accountRow } from '../test/fixtures/accounts.ts';
+import { freePort } from '../test/helpers/ports.ts';
 
 /**
  * `npm run bench -- dispatch`: how fast the dispatcher publishes, on SQLite and PostgreSQL.
@@ -88,30 +89,22 @@ async function insertAccounts(
     await db
       .insertInto('accounts')
       .values(
-        accounts.slice(i, i + 500).map(({ user, accountId }) => ({
-          id: accountId,
-          user_id: userId,
-          x_user_id: user.userId,
-          username: user.username,
-          name: user.username,
-          profile_image_url: null,
-          subscription_type: null,
-          status: 'active' as const,
-          status_reason: null,
-          scopes: defaultScopes.join(' '),
-          access_token_sealed: sealer.seal(accountId, 'access', user.accessToken),
-          refresh_token_sealed: user.refreshToken
-            ? sealer.seal(accountId, 'refresh', user.refreshToken)
-            : null,
-          token_expires_at: now + 7200 * 1000,
-          last_refreshed_at: now,
-          refresh_lease_owner: null,
-          refresh_lease_until: null,
-          refresh_failures: 0,
-          next_refresh_at: null,
-          created_at: now,
-          updated_at: now,
-        })),
+        accounts.slice(i, i + 500).map(({ user, accountId }) =>
+          accountRow({
+            id: accountId,
+            userId,
+            xUserId: user.userId,
+            username: user.username,
+            now,
+            tokens: {
+              sealer,
+              accessToken: user.accessToken,
+              refreshToken: user.refreshToken,
+              expiresAt: now + 7200 * 1000,
+              lastRefreshedAt: now,
+            },
+          }),
+        ),
       )
       .execute();
   }
@@ -346,19 +339,6 @@ async function idleRun(emulatorUrl: string, user: ConnectedUser) {
     child?.kill('SIGTERM');
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
 }
 
 /**
