@@ -23,7 +23,7 @@ afterAll(async () => {
 async function getMe(
   query: string,
   token: string | null = alice.accessToken,
-): Promise<{ status: number; body: any; headers: Headers }> {
+): Promise<{ status: number; body: Json; headers: Headers }> {
   const answer = await fetch(`${url}/2/users/me${query}`, {
     headers: token === null ? {} : { authorization: `Bearer ${token}` },
   });
