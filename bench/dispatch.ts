@@ -19,6 +19,7 @@ import { createDeliveryMetrics } from '../src/delivery/delivery.metrics.ts';
 import { createDispatcher } from '../src/delivery/dispatcher.ts';
 import { RateLimitBook } from '../src/delivery/rate-limit-book.ts';
 import { createMediaUploader } from '../src/media/x-upload.ts';
+import { draftRows, scheduledPostRow } from '../src/posts/posts.repository.ts';
 import { createXClient, defaultScopes } from '../src/x/index.ts';
 import { accountRow } from '../test/fixtures/accounts.ts';
 import { freePort } from '../test/helpers/ports.ts';
@@ -127,38 +128,20 @@ async function insertPosts(
     await db
       .insertInto('posts')
       .values(
-        rows.map(({ id, account }) => ({
-          id,
-          user_id: account.userId,
-          account_id: account.accountId,
-          status: 'scheduled' as const,
-          scheduled_at: dueAt,
-          created_at: dueAt,
-          updated_at: dueAt,
-          published_at: null,
-          error_code: null,
-          error_message: null,
-          lease_owner: null,
-          lease_until: null,
-          attempts: 0,
-          next_attempt_at: dueAt,
-        })),
+        rows.map(({ id, account }) =>
+          scheduledPostRow({
+            id,
+            userId: account.userId,
+            accountId: account.accountId,
+            scheduledAt: dueAt,
+            now: dueAt,
+          }),
+        ),
       )
       .execute();
     await db
       .insertInto('post_items')
-      .values(
-        rows.map(({ id, i }) => ({
-          post_id: id,
-          position: 0,
-          text: text(i),
-          media_ids: '[]',
-          status: 'pending' as const,
-          tweet_id: null,
-          attempt_started_at: null,
-          error_message: null,
-        })),
-      )
+      .values(rows.flatMap(({ id, i }) => draftRows(id, [{ text: text(i), mediaIds: [] }])))
       .execute();
   }
 }

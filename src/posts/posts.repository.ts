@@ -1,4 +1,4 @@
-import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
+import { type Insertable, type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import type {
   AccountStatus,
   Database,
@@ -85,7 +85,8 @@ export function toPost(row: Selectable<PostsTable> & { username: string | null }
   };
 }
 
-function draftRows(postId: string, items: readonly DraftItem[]) {
+/** The `pending` item rows of a post (also used by bulk loaders such as the dispatch benchmark). */
+export function draftRows(postId: string, items: readonly DraftItem[]) {
   return items.map((item, position) => ({
     post_id: postId,
     position,
@@ -121,37 +122,41 @@ export async function findPostingAccount(
     : undefined;
 }
 
+/** What a new post is made of; `now` is its creation time. */
+export interface NewPost {
+  id: string;
+  userId: string;
+  accountId: string;
+  scheduledAt: number;
+  now: number;
+}
+
+/** The row of a new `scheduled` post (also used by bulk loaders such as the dispatch benchmark). */
+export function scheduledPostRow(post: NewPost): Insertable<PostsTable> {
+  return {
+    id: post.id,
+    user_id: post.userId,
+    account_id: post.accountId,
+    status: 'scheduled',
+    scheduled_at: post.scheduledAt,
+    created_at: post.now,
+    updated_at: post.now,
+    published_at: null,
+    error_code: null,
+    error_message: null,
+    lease_owner: null,
+    lease_until: null,
+    attempts: 0,
+    next_attempt_at: post.scheduledAt,
+  };
+}
+
 /** Inserts a new `scheduled` post and its `pending` items. */
 export async function insertPost(
   trx: Executor,
-  post: {
-    id: string;
-    userId: string;
-    accountId: string;
-    scheduledAt: number;
-    now: number;
-    items: readonly DraftItem[];
-  },
+  post: NewPost & { items: readonly DraftItem[] },
 ): Promise<void> {
-  await trx
-    .insertInto('posts')
-    .values({
-      id: post.id,
-      user_id: post.userId,
-      account_id: post.accountId,
-      status: 'scheduled',
-      scheduled_at: post.scheduledAt,
-      created_at: post.now,
-      updated_at: post.now,
-      published_at: null,
-      error_code: null,
-      error_message: null,
-      lease_owner: null,
-      lease_until: null,
-      attempts: 0,
-      next_attempt_at: post.scheduledAt,
-    })
-    .execute();
+  await trx.insertInto('posts').values(scheduledPostRow(post)).execute();
   await trx.insertInto('post_items').values(draftRows(post.id, post.items)).execute();
 }
 
