@@ -1,6 +1,7 @@
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { AppDeps } from '../deps.ts';
+import { escapeHtml } from '../http/html.ts';
 import type { ZodFastify } from '../http/types.ts';
 import { XError } from '../x/index.ts';
 import type { AccountsService } from './accounts.service.ts';
@@ -15,10 +16,6 @@ interface PendingAuthorization {
   verifier: string;
   /** Set when adding an account to this signed-in user (`?connect=1`). */
   connectUserId: string | null;
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 /** A page a person understands, with a way forward. `code` is also in a meta tag for scripts and tests. */

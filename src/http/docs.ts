@@ -1,3 +1,5 @@
+import { escapeHtml } from './html.ts';
+
 /** Minimal shape of the OpenAPI 3 document this page needs. */
 interface OpenApiDocument {
   info?: { title?: string; version?: string; description?: string };
@@ -13,10 +15,6 @@ interface OpenApiOperation {
 }
 
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'];
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
 
 function schemaBlock(schema: unknown): string {
   return `<pre>${escapeHtml(JSON.stringify(schema, null, 2))}</pre>`;
