@@ -17,25 +17,21 @@ import {
 const EDIT_WINDOW_MS = 60 * 60 * 1000;
 const EDITS_ALLOWED = 5;
 
+/** The sub-fields of `organic_metrics` and `promoted_metrics`, which X documents with the same shape. */
+const ENGAGEMENT_SUBFIELDS = [
+  'impression_count',
+  'like_count',
+  'reply_count',
+  'retweet_count',
+  'url_link_clicks',
+  'user_profile_clicks',
+] as const;
+
 /** Sub-fields X names one by one when it refuses a private metrics field. */
 const PRIVATE_SUBFIELDS: Record<string, readonly string[]> = {
   non_public_metrics: ['impression_count', 'url_link_clicks', 'user_profile_clicks', 'engagements'],
-  organic_metrics: [
-    'impression_count',
-    'like_count',
-    'reply_count',
-    'retweet_count',
-    'url_link_clicks',
-    'user_profile_clicks',
-  ],
-  promoted_metrics: [
-    'impression_count',
-    'like_count',
-    'reply_count',
-    'retweet_count',
-    'url_link_clicks',
-    'user_profile_clicks',
-  ],
+  organic_metrics: ENGAGEMENT_SUBFIELDS,
+  promoted_metrics: ENGAGEMENT_SUBFIELDS,
 };
 
 /** Who is asking and when: decides private metrics and their 30-day limit. */
