@@ -5,6 +5,7 @@ import type { TokenVault } from './accounts/vault.ts';
 import type { Clock } from './clock.ts';
 import type { Config } from './config/index.ts';
 import type { Database, DialectName } from './db/index.ts';
+import type { TextWorkers } from './posts/text-workers.ts';
 import type { Sessions } from './users/sessions.ts';
 import type { OnRateLimit, XClient } from './x/index.ts';
 
@@ -29,6 +30,8 @@ export interface AppDeps {
   x: XClient;
   /** Budget headers of every X response are passed to each listener here (e.g. the rate-limit book). */
   xRateLimitListeners: Set<OnRateLimit>;
+  /** Measures and splits text in worker threads with a time limit (never on the event loop). */
+  text: TextWorkers;
   /** The token vault: `getAccessToken(accountId)`, `forceRefresh`, `markNeedsReconnect` (src/accounts/vault.ts). */
   vault: TokenVault;
 }

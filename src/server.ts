@@ -9,6 +9,7 @@ import { buildHttpApp } from './http/app.ts';
 import type { RouteModule, ZodFastify } from './http/types.ts';
 import { createLogger } from './logger.ts';
 import { routeModules as defaultRouteModules, workerLoops as defaultWorkerLoops } from './modules.ts';
+import { createTextWorkers } from './posts/text-workers.ts';
 import { createCookieSealer, createSessions } from './users/sessions.ts';
 import { createWorker, type Worker, type WorkerLoopFactory } from './worker.ts';
 import { createXClient, defaultScopes, type OnRateLimit } from './x/index.ts';
@@ -87,6 +88,7 @@ function buildDeps(config: Config, handle: DatabaseHandle, clock: Clock, log: Lo
     sessions,
     x,
     xRateLimitListeners,
+    text: createTextWorkers({ size: config.textWorkers, timeoutMs: config.textTimeoutMs }),
     vault,
   };
 }
@@ -136,6 +138,7 @@ export async function createApp(baseConfig: Config, overrides: AppOverrides = {}
         const address = await http.listen({ host: config.host, port: config.port });
         url = address.replace('://[::1]', '://localhost');
       }
+      deps.text.warm();
       worker?.start();
       return url === undefined ? {} : { url };
     },
@@ -143,7 +146,7 @@ export async function createApp(baseConfig: Config, overrides: AppOverrides = {}
       stopping ??= (async () => {
         // HTTP first (close stops accepting and waits for in-flight requests), the worker meanwhile.
         await Promise.all([http?.close(), worker?.stop()]);
-        await handle.destroy();
+        await Promise.all([handle.destroy(), deps.text.close()]);
       })();
       return stopping;
     },

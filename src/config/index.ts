@@ -66,6 +66,10 @@ export interface Config {
    * parallel holds one while it commits, so more than `dispatchConcurrency` leaves room for HTTP and the refresher.
    */
   dbPoolSize: number;
+  /** Threads that measure and split text off the event loop (default 2). */
+  textWorkers: number;
+  /** Longest one text job (a post's items, or a split) may take before it is refused as too complex, ms (default 2,000). */
+  textTimeoutMs: number;
   /** Things the operator should know about (e.g. a generated secret key); logged at start-up. */
   warnings: readonly string[];
 }
@@ -172,6 +176,8 @@ const envSchema = z.object({
   XGATE_DISPATCH_POLL_MS: int(10, 60_000, 1000),
   XGATE_PUBLISH_SETTLE_MS: int(0, 60 * 60_000, 30_000),
   XGATE_DB_POOL_SIZE: int(1, 1000, 20),
+  XGATE_TEXT_WORKERS: int(1, 64, 2),
+  XGATE_TEXT_TIMEOUT_MS: int(100, 60_000, 2000),
 });
 
 function decodeKey(text: string): Buffer | null {
@@ -240,6 +246,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dispatchPollMs: e.XGATE_DISPATCH_POLL_MS,
     publishSettleMs: e.XGATE_PUBLISH_SETTLE_MS,
     dbPoolSize: e.XGATE_DB_POOL_SIZE,
+    textWorkers: e.XGATE_TEXT_WORKERS,
+    textTimeoutMs: e.XGATE_TEXT_TIMEOUT_MS,
     warnings: Object.freeze(warnings),
   });
 }

@@ -10,6 +10,7 @@ export { postView } from './posts.routes.ts';
 export { FINAL_STATUSES, type PostInput, PostsService, type TweetDeleter } from './posts.service.ts';
 export { splitThread } from './split.ts';
 export { checkText, maxWeightedLengthFor, weightedLength } from './text.ts';
+export { createTextWorkers, TextTooComplexError, type TextWorkers } from './text-workers.ts';
 export { createTweetDeleter } from './tweet-deleter.ts';
 
 /** Builds the posts service from the app's dependencies. */
@@ -17,7 +18,13 @@ export function createPostsService(
   deps: AppDeps,
   deleteTweet: TweetDeleter = createTweetDeleter(deps),
 ): PostsService {
-  return new PostsService({ db: deps.db, clock: deps.clock, config: deps.config, deleteTweet });
+  return new PostsService({
+    db: deps.db,
+    clock: deps.clock,
+    config: deps.config,
+    text: deps.text,
+    deleteTweet,
+  });
 }
 
 /** The posts route module for `src/modules.ts`. */

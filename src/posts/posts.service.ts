@@ -26,8 +26,10 @@ import {
   tweetTimes,
   updateScheduledPost,
 } from './posts.repository.ts';
-import { validateItems } from './posts.validation.ts';
-import { maxWeightedLengthFor } from './text.ts';
+import { itemText, validateItems } from './posts.validation.ts';
+import type { SplitItem } from './split.ts';
+import { maxWeightedLengthFor, STANDARD_MAX_WEIGHTED_LENGTH } from './text.ts';
+import type { TextWorkers } from './text-workers.ts';
 
 /** A scheduled time this far in the past is still accepted (clock skew between client and server). */
 export const SCHEDULE_SKEW_MS = 30_000;
@@ -53,6 +55,8 @@ export interface PostsServiceDeps {
   db: Kysely<Database>;
   clock: Clock;
   config: Pick<Config, 'xTier' | 'maxThreadItems' | 'scheduleHorizonDays'>;
+  /** Where text is measured and split (worker threads with a time limit). */
+  text: TextWorkers;
   /** Absent until the accounts module provides it: deleting a published post then answers 503. */
   deleteTweet?: TweetDeleter;
 }
@@ -204,6 +208,29 @@ export class PostsService {
     return maxWeightedLengthFor(account.subscriptionType);
   }
 
+  /**
+   * Cuts `text` into tweets by the limit of `accountId` (one of the user's; default 280). 422 `empty_text`,
+   * `invalid_characters`, or `text_too_complex` when measuring it takes longer than the text workers allow.
+   */
+  async split(
+    userId: string,
+    text: string,
+    accountId?: string,
+  ): Promise<{ items: SplitItem[]; limit: number }> {
+    const limit = accountId ? await this.textLimitFor(userId, accountId) : STANDARD_MAX_WEIGHTED_LENGTH;
+    if (text.trim() === '')
+      throw new PostRuleError('empty_text', 'There is no text to split.', { field: 'text' });
+    const result = await this.deps.text.run({ kind: 'split', text, limit });
+    if (result.invalidCharacters) {
+      throw new PostRuleError(
+        'invalid_characters',
+        'The text contains characters X does not accept (U+FFFE, U+FEFF or U+FFFF).',
+        { field: 'text' },
+      );
+    }
+    return { items: result.items, limit };
+  }
+
   async #postingAccount(userId: string, accountId: string): Promise<PostingAccount> {
     const account = await findPostingAccount(this.deps.db, userId, accountId);
     if (!account) throw accountNotFound();
@@ -247,10 +274,19 @@ export class PostsService {
   ): Promise<DraftItem[]> {
     const ids = [...new Set(items.flatMap((item) => item.mediaIds ?? []))];
     const owned = await findMediaByIds(this.deps.db, userId, ids);
+    const { maxThreadItems } = this.deps.config;
+    const inRange = items.length > 0 && items.length <= maxThreadItems;
+    const checks = inRange
+      ? await this.deps.text.run({
+          kind: 'check',
+          texts: items.map(itemText),
+          limit: maxWeightedLengthFor(account.subscriptionType),
+        })
+      : [];
     return validateItems(items, {
-      maxItems: this.deps.config.maxThreadItems,
-      textLimit: maxWeightedLengthFor(account.subscriptionType),
+      maxItems: maxThreadItems,
       media: new Map(owned.map((m) => [m.id, { mediaType: m.mediaType }])),
+      checks,
     });
   }
 

@@ -1,7 +1,7 @@
 import type { MediaType } from '../db/schema.ts';
 import { PostRuleError, ReferenceNotFoundError } from './posts.errors.ts';
 import type { DraftItem } from './posts.repository.ts';
-import { checkText } from './text.ts';
+import type { TextCheck } from './text.ts';
 
 /** X's media rule per tweet: up to 4 images, or 1 animated GIF, or 1 video, never mixed. */
 export const MAX_IMAGES_PER_ITEM = 4;
@@ -9,15 +9,21 @@ export const MAX_IMAGES_PER_ITEM = 4;
 /** What validation needs to know about the media a post refers to (the user's own media only). */
 export type OwnedMedia = ReadonlyMap<string, { mediaType: MediaType }>;
 
+/** An item's text as it is stored and checked: blank text counts as none. */
+export function itemText(item: { text: string }): string {
+  return item.text.trim() === '' ? '' : item.text;
+}
+
 /**
  * Checks a post's items before anything is stored, as X will check each tweet: 1–`maxItems` items, each
  * with text or media, text within `textLimit` (weighted) and free of characters X refuses, media owned by
- * the user and allowed together. Returns the items normalized (blank text → empty); throws the first
+ * the user and allowed together. `checks[i]` is item i's {@link itemText} measured against the limit (by the text
+ * workers; absent when the item count is already out of range). Returns the items normalized (blank text → empty); throws the first
  * problem as a {@link PostRuleError} (422) or {@link ReferenceNotFoundError} (404 for media).
  */
 export function validateItems(
   items: ReadonlyArray<{ text: string; mediaIds?: readonly string[] | undefined }>,
-  rules: { maxItems: number; textLimit: number; media: OwnedMedia },
+  rules: { maxItems: number; media: OwnedMedia; checks: readonly TextCheck[] },
 ): DraftItem[] {
   if (items.length === 0) {
     throw new PostRuleError('thread_empty', 'A post needs at least one item.', { field: 'items', count: 0 });
@@ -32,7 +38,7 @@ export function validateItems(
   return items.map((item, index) => {
     const n = index + 1;
     const mediaIds = [...(item.mediaIds ?? [])];
-    const text = item.text.trim() === '' ? '' : item.text;
+    const text = itemText(item);
     if (text === '' && mediaIds.length === 0) {
       throw new PostRuleError('empty_item', `Item ${n} has neither text nor media.`, {
         item: index,
@@ -40,7 +46,7 @@ export function validateItems(
       });
     }
     if (text !== '') {
-      const check = checkText(text, rules.textLimit);
+      const check = rules.checks[index]!;
       if (check.problem === 'text_too_long') {
         throw new PostRuleError(
           'text_too_long',

@@ -35,6 +35,11 @@ export interface TextCheck {
   problem: TextProblem | null;
 }
 
+/** Whether `text` has characters X refuses (U+FFFE, U+FEFF, U+FFFF); cheap, unlike the weighted length. */
+export function hasInvalidCharacters(text: string): boolean {
+  return twitter.hasInvalidCharacters(text);
+}
+
 /**
  * Checks `text` as X will when the tweet is sent: characters twitter-text calls invalid
  * (U+FFFE, U+FEFF, U+FFFF) and the weighted length against `limit`. Empty text is not a problem
@@ -43,7 +48,7 @@ export interface TextCheck {
 export function checkText(text: string, limit: number): TextCheck {
   const length = weightedLength(text);
   let problem: TextProblem | null = null;
-  if (twitter.hasInvalidCharacters(text)) problem = 'invalid_characters';
+  if (hasInvalidCharacters(text)) problem = 'invalid_characters';
   else if (length > limit) problem = 'text_too_long';
   return { weightedLength: length, limit, problem };
 }
