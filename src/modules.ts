@@ -5,6 +5,7 @@ import type { RouteModule } from './http/types.ts';
 import { idempotencyModule, idempotencyPurgeLoop } from './idempotency/index.ts';
 import { mediaModule } from './media/index.ts';
 import { postsModule } from './posts/index.ts';
+import { sessionsPurgeLoop } from './users/sessions.purge.ts';
 import { usersRoutes } from './users/users.routes.ts';
 import type { WorkerLoopFactory } from './worker.ts';
 
@@ -30,4 +31,5 @@ export const workerLoops: readonly WorkerLoopFactory[] = [
   refresherLoop,
   dispatcherLoop,
   idempotencyPurgeLoop,
+  sessionsPurgeLoop,
 ];

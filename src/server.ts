@@ -47,9 +47,11 @@ function buildDeps(config: Config, handle: DatabaseHandle, clock: Clock, log: Lo
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics, prefix: 'xgate_' });
   const sessions = createSessions({
+    db: handle.db,
     sealer: createCookieSealer(config.secretKey),
     clock,
-    ttlSeconds: config.sessionTtlHours * 3600,
+    idleSeconds: config.sessionTtlHours * 3600,
+    maxSeconds: config.sessionMaxDays * 86_400,
     secure: config.publicUrl.startsWith('https://'),
   });
   const xRateLimitListeners = new Set<OnRateLimit>();

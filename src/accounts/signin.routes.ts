@@ -152,7 +152,7 @@ export function signInRoutes(app: ZodFastify, deps: AppDeps, accounts: AccountsS
         }
         throw error;
       }
-      sessions.start(reply, userId);
+      await sessions.start(reply, userId);
       return reply.redirect('/', 302);
     },
   );

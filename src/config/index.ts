@@ -31,8 +31,10 @@ export interface Config {
   /** Port of the in-process emulator in sandbox mode (default PORT+1; 0 = any free port). */
   sandboxEmulatorPort: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  /** Lifetime of a browser session, in hours. */
+  /** A browser session unused this many hours ends (the lifetime slides with use; default 168 = 7 days). */
   sessionTtlHours: number;
+  /** No browser session lives longer than this many days, however much it is used (default 30). */
+  sessionMaxDays: number;
   /** Trust `X-Forwarded-*` headers (set when behind a load balancer that sets them); default false. */
   trustProxy: boolean;
   /** Largest accepted JSON request body, in bytes. */
@@ -160,7 +162,8 @@ const envSchema = z.object({
       .default('false')
       .transform((v) => v === 'true' || v === '1'),
   ),
-  XGATE_SESSION_TTL_HOURS: int(1, 24 * 365, 24 * 30),
+  XGATE_SESSION_TTL_HOURS: int(1, 24 * 365, 24 * 7),
+  XGATE_SESSION_MAX_DAYS: int(1, 365, 30),
   XGATE_BODY_LIMIT_BYTES: int(1024, 64 * MB, MB),
   XGATE_MAX_THREAD_ITEMS: int(1, 1000, 25),
   XGATE_SCHEDULE_HORIZON_DAYS: int(1, 3650, 365),
@@ -230,6 +233,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sandboxEmulatorPort: e.XGATE_SANDBOX_EMULATOR_PORT ?? (e.PORT === 0 ? 0 : e.PORT + 1),
     logLevel: e.LOG_LEVEL,
     sessionTtlHours: e.XGATE_SESSION_TTL_HOURS,
+    sessionMaxDays: e.XGATE_SESSION_MAX_DAYS,
     trustProxy: e.XGATE_TRUST_PROXY,
     bodyLimitBytes: e.XGATE_BODY_LIMIT_BYTES,
     maxThreadItems: e.XGATE_MAX_THREAD_ITEMS,

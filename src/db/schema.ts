@@ -27,6 +27,24 @@ export interface ApiKeysTable {
   revoked_at: number | null;
 }
 
+export interface SessionsTable {
+  /** sha256 hex of the session secret; the secret travels only in the sealed cookie. */
+  id: string;
+  user_id: string;
+  created_at: number;
+  last_seen_at: number;
+  /** Idle expiry: slides forward with use, never past `absolute_expires_at`. */
+  expires_at: number;
+  absolute_expires_at: number;
+}
+
+export interface SecretCanaryTable {
+  id: string;
+  /** A known value sealed with the key the data was sealed with. */
+  sealed: string;
+  created_at: number;
+}
+
 export interface AccountsTable {
   id: string;
   user_id: string;
@@ -136,6 +154,8 @@ export interface IdempotencyKeysTable {
 export interface Database {
   users: UsersTable;
   api_keys: ApiKeysTable;
+  sessions: SessionsTable;
+  secret_canary: SecretCanaryTable;
   accounts: AccountsTable;
   account_events: AccountEventsTable;
   media: MediaTable;

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { listAccountsOfUser } from '../accounts/index.ts';
 import type { RouteModule } from '../http/types.ts';
-import { findUser } from '../users/users.repository.ts';
 import { HOME_SCRIPT_PATH, renderHomePage } from './home.page.ts';
 
 /**
@@ -12,10 +11,8 @@ export const homeRoutes: RouteModule = (app, deps) => {
   const script = readFileSync(new URL('./home.client.js', import.meta.url), 'utf8');
 
   app.get('/', { schema: { hide: true } }, async (request, reply) => {
-    const userId = deps.sessions.userId(request);
-    // A valid cookie of a user since deleted reads as signed out, as it does for the API.
-    const user = userId === null ? null : await findUser(deps.db, userId);
-    const accounts = user === null ? null : await listAccountsOfUser(deps.db, user.id);
+    const userId = await deps.sessions.userId(request, reply);
+    const accounts = userId === null ? null : await listAccountsOfUser(deps.db, userId);
     return reply
       .type('text/html; charset=utf-8')
       .header('cache-control', 'no-store')

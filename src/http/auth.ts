@@ -1,7 +1,6 @@
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../deps.ts';
 import { authenticateApiKey } from '../users/api-keys.repository.ts';
-import { findUser } from '../users/users.repository.ts';
 import { ForbiddenError, UnauthorizedError } from './errors.ts';
 import type { AuthMode, AuthUser, ZodFastify } from './types.ts';
 
@@ -15,7 +14,11 @@ export function requireUser(request: FastifyRequest): AuthUser {
   return request.user;
 }
 
-async function resolveUser(request: FastifyRequest, deps: AppDeps): Promise<AuthUser | null> {
+async function resolveUser(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  deps: AppDeps,
+): Promise<AuthUser | null> {
   const header = request.headers.authorization;
   if (header !== undefined) {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
@@ -24,10 +27,8 @@ async function resolveUser(request: FastifyRequest, deps: AppDeps): Promise<Auth
     if (!userId) throw new UnauthorizedError('The API key is unknown or revoked.');
     return { id: userId, via: 'api_key' };
   }
-  const userId = deps.sessions.userId(request);
-  // The cookie alone is not proof the user still exists: a deleted user's session is anonymous.
-  if (userId && (await findUser(deps.db, userId))) return { id: userId, via: 'session' };
-  return null;
+  const userId = await deps.sessions.userId(request, reply);
+  return userId === null ? null : { id: userId, via: 'session' };
 }
 
 /**
@@ -37,13 +38,13 @@ async function resolveUser(request: FastifyRequest, deps: AppDeps): Promise<Auth
  */
 export function installAuthentication(app: ZodFastify, deps: AppDeps): void {
   app.decorateRequest('user', null);
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', async (request, reply) => {
     const route = request.routeOptions.url;
     if (route === undefined) return;
     const mode: AuthMode =
       request.routeOptions.config.auth ?? (route.startsWith('/api/') ? 'required' : 'none');
     if (mode === 'none') return;
-    const user = await resolveUser(request, deps);
+    const user = await resolveUser(request, reply, deps);
     if (!user) {
       if (mode === 'required') throw new UnauthorizedError();
       return;

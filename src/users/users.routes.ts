@@ -28,10 +28,26 @@ export const usersRoutes: RouteModule = (app, deps) => {
     '/auth/logout',
     {
       config: { auth: 'optional' },
-      schema: { tags: ['session'], summary: 'Ends the browser session.', response: { 204: z.null() } },
+      schema: {
+        tags: ['session'],
+        summary: 'Ends the browser session at once, in every process; `?all=1` ends all of your sessions.',
+        description:
+          'Without `all`, only this browser’s session ends (its cookie then answers 401). With `all=1` every ' +
+          'browser session of the signed-in user ends — "sign out everywhere", e.g. after a lost laptop. ' +
+          'API keys are not affected: revoke them with `DELETE /api/v1/api-keys/:id`.',
+        querystring: z.strictObject({
+          all: z
+            .enum(['1', 'true', '0', 'false'])
+            .optional()
+            .describe('`1`: end every session of this user, not only this one.'),
+        }),
+        response: { 204: z.null() },
+      },
     },
-    async (_request, reply) => {
-      deps.sessions.end(reply);
+    async (request, reply) => {
+      const all = request.query.all === '1' || request.query.all === 'true';
+      if (all && request.user) await deps.sessions.endAll(request.user.id);
+      await deps.sessions.end(request, reply);
       return reply.status(204).send(null);
     },
   );

@@ -1,6 +1,6 @@
 import type { AppDeps } from '../../src/deps.ts';
 import { createApiKey } from '../../src/users/api-keys.repository.ts';
-import { createCookieSealer, SESSION_COOKIE } from '../../src/users/sessions.ts';
+import { SESSION_COOKIE } from '../../src/users/sessions.ts';
 import { createUser, type User } from '../../src/users/users.repository.ts';
 import { createHttpClient, type TestHttpClient } from './http-client.ts';
 import type { TestService } from './service.ts';
@@ -29,23 +29,19 @@ export async function makeApiClient(service: TestService): Promise<{ user: User;
 
 /** The value of a valid session cookie for `userId` (what signing in with X would set). */
 export function makeSessionCookie(
-  deps: Pick<AppDeps, 'config' | 'clock'>,
+  deps: Pick<AppDeps, 'sessions'>,
   userId: string,
-  ttlSeconds = 3600,
-): string {
-  return createCookieSealer(deps.config.secretKey).seal(
-    SESSION_COOKIE,
-    { uid: userId },
-    deps.clock.now() + ttlSeconds * 1000,
-  );
+  idleSeconds = 3600,
+): Promise<string> {
+  return deps.sessions.create(userId, { idleSeconds });
 }
 
 /** A user with a session: `{ user, cookie }` — put it in a client with `client.setCookie(SESSION_COOKIE, cookie)`. */
 export async function makeSignedInUser(
-  deps: Pick<AppDeps, 'db' | 'clock' | 'config'>,
+  deps: Pick<AppDeps, 'db' | 'clock' | 'sessions'>,
 ): Promise<{ user: User; cookie: string }> {
   const user = await makeUser(deps);
-  return { user, cookie: makeSessionCookie(deps, user.id) };
+  return { user, cookie: await makeSessionCookie(deps, user.id) };
 }
 
 export { SESSION_COOKIE };

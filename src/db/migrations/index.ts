@@ -3,6 +3,8 @@ import * as m0001 from './0001_users.ts';
 import * as m0002 from './0002_accounts.ts';
 import * as m0003 from './0003_posts.ts';
 import * as m0004 from './0004_idempotency.ts';
+import * as m0005 from './0005_sessions.ts';
+import * as m0006 from './0006_secret_canary.ts';
 
 /**
  * Every migration, by name (applied in name order). One file per domain; add a new file and a line here
@@ -14,4 +16,6 @@ export const migrations: Record<string, Migration> = {
   '0002_accounts': m0002,
   '0003_posts': m0003,
   '0004_idempotency': m0004,
+  '0005_sessions': m0005,
+  '0006_secret_canary': m0006,
 };
