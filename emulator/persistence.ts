@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { rename, writeFile } from 'node:fs/promises';
+import { chmod, rename, writeFile } from 'node:fs/promises';
 import { createState, type EmulatorState, TIERS, type Tier } from './state.ts';
 
 /** Maps are written as `{"$map": [[key, value]…]}` so any Map field of the state round-trips. */
@@ -93,7 +93,9 @@ export class StateFile {
     }
     const text = serializeState(this.getState());
     const temporary = `${this.path}.${process.pid}.tmp`;
-    this.writing = writeFile(temporary, text)
+    // The state holds tokens and client secrets: readable by the owner only (0600), whatever the umask.
+    this.writing = writeFile(temporary, text, { mode: 0o600 })
+      .then(() => chmod(temporary, 0o600))
       .then(() => rename(temporary, this.path))
       .catch((error: unknown) => {
         // The emulator keeps serving from memory; the next change tries again.

@@ -1,8 +1,9 @@
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { createTokenSealer, createTokenVault, vaultTiming } from './accounts/index.ts';
+import { createTokenSealer, createTokenVault, storedTokensOpen, vaultTiming } from './accounts/index.ts';
 import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config/index.ts';
+import { verifySecretKey } from './crypto/canary.ts';
 import { createDatabase, type DatabaseHandle, migrateToLatest } from './db/index.ts';
 import type { AppDeps } from './deps.ts';
 import { buildHttpApp } from './http/app.ts';
@@ -113,6 +114,11 @@ export async function createApp(baseConfig: Config, overrides: AppOverrides = {}
   let worker: Worker | null;
   try {
     await migrateToLatest(handle.db);
+    await verifySecretKey(handle.db, config.secretKey, {
+      now: clock.now(),
+      keySource: config.secretKeySource,
+      storedTokensOpen: () => storedTokensOpen(handle.db, createTokenSealer(config.secretKey)),
+    });
     deps = buildDeps(config, handle, clock, log);
     http =
       overrides.http === false

@@ -279,6 +279,22 @@ describeEachDialect('accounts: sign in with X, vault, routes', (ctx) => {
       expect(kinds).toContain('needs_reconnect');
     });
 
+    it('an access token that does not open (sealed with another key) makes the account needs_reconnect, not a 500', async () => {
+      const { client, account } = await signedIn();
+      const otherKey = createTokenSealer(Buffer.alloc(32, 7));
+      await deps()
+        .db.updateTable('accounts')
+        .set({ access_token_sealed: otherKey.seal(account.id, 'access', 'some-token') })
+        .where('id', '=', account.id)
+        .execute();
+      const verified = await client.post(`/api/v1/accounts/${account.id}/verify`);
+      expect(verified.status).toBe(200);
+      expect(verified.json.status).toBe('needs_reconnect');
+      expect(verified.json.statusReason).toMatch(/XGATE_SECRET_KEY.*Reconnect the account/);
+      const listed = await client.get('/api/v1/accounts');
+      expect(listed.json.find((a: { id: string }) => a.id === account.id).status).toBe('needs_reconnect');
+    });
+
     it('after an interrupted refresh, a rejected refresh token says so', async () => {
       const { account } = await signedIn();
       // As if a process took the lease, got X's answer and died before saving: the stored token is spent.

@@ -23,7 +23,7 @@ describe('xgate CLI', () => {
     const url = `sqlite:${join(dir, 'nested', 'fresh.db')}`;
     const child = run(['migrate'], { DATABASE_URL: url, XGATE_DATA_DIR: dir });
     expect(await child.exit).toBe(0);
-    expect(child.stdout()).toMatch(/Applied 4 migration\(s\)/);
+    expect(child.stdout()).toMatch(/Applied 6 migration\(s\)/);
     const handle = await createDatabase(url);
     try {
       expect(await pendingMigrations(handle.db)).toEqual([]);

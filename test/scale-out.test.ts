@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, expect, it } from 'vitest';
 import { createDatabase } from '../src/db/index.ts';
-import { createCookieSealer, SESSION_COOKIE } from '../src/users/sessions.ts';
+import { createCookieSealer, createSessions, SESSION_COOKIE } from '../src/users/sessions.ts';
 import { spawnXgate, waitFor, waitUntilReady, type XgateProcess } from './helpers/cli.ts';
 import { createHttpClient, describeEachDialect, freePort, makeApiKey, makeUser } from './helpers/index.ts';
 
@@ -51,17 +51,24 @@ describeEachDialect('several processes on one database', (ctx) => {
       );
       expect(listed.json.map((k: { name: string }) => k.name)).toEqual(['test key', 'from replica 0']);
 
-      // A session cookie is sealed with the shared key, so any replica accepts it.
-      const cookie = createCookieSealer(Buffer.from(env.XGATE_SECRET_KEY, 'base64')).seal(
-        SESSION_COOKIE,
-        { uid: user.id },
-        Date.now() + 60_000,
-      );
-      for (const port of ports) {
+      // A session lives in the database, so any replica accepts its cookie, and a logout through one replica
+      // ends it on all of them at once.
+      const cookie = await createSessions({
+        db: handle.db,
+        sealer: createCookieSealer(Buffer.from(env.XGATE_SECRET_KEY, 'base64')),
+        clock: { now: () => Date.now() },
+        idleSeconds: 3600,
+        maxSeconds: 86_400,
+        secure: false,
+      }).create(user.id);
+      const browsers = ports.map((port) => {
         const browser = createHttpClient(`http://127.0.0.1:${port}`);
         browser.setCookie(SESSION_COOKIE, cookie);
-        expect((await browser.get('/api/v1/me')).json.id).toBe(user.id);
-      }
+        return browser;
+      });
+      for (const browser of browsers) expect((await browser.get('/api/v1/me')).json.id).toBe(user.id);
+      expect((await browsers[0]!.post('/auth/logout', undefined, { csrf: true })).status).toBe(204);
+      expect((await browsers[1]!.get('/api/v1/me')).status).toBe(401);
     } finally {
       await handle.destroy();
     }

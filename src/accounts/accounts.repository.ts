@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Kysely, Selectable } from 'kysely';
+import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { AccountStatus, AccountsTable, Database } from '../db/schema.ts';
 
 /** An X account as the rest of xgate sees it: never its tokens. */
@@ -80,7 +80,7 @@ export async function listAccountsOfUser(db: Kysely<Database>, userId: string): 
 
 /** Appends to the account's history (`connected`, `refreshed`, `refresh_failed`, `needs_reconnect`, …). */
 export async function recordAccountEvent(
-  db: Kysely<Database>,
+  db: Kysely<Database> | Transaction<Database>,
   accountId: string,
   kind: string,
   detail: string | null,
@@ -113,4 +113,60 @@ export async function markNeedsReconnect(
     .where('status', '=', 'active')
     .execute();
   await recordAccountEvent(db, accountId, 'needs_reconnect', reason, now);
+}
+
+/**
+ * Whether the stored tokens open with `sealer` (judged by one account that has a token), or null when no
+ * account has one: the start-up key check for databases from before the key canary.
+ */
+export async function storedTokensOpen(
+  db: Kysely<Database>,
+  sealer: { unseal(accountId: string, kind: 'access', sealed: string): string },
+): Promise<boolean | null> {
+  const row = await db
+    .selectFrom('accounts')
+    .select(['id', 'access_token_sealed'])
+    .where('access_token_sealed', 'is not', null)
+    .limit(1)
+    .executeTakeFirst();
+  if (!row?.access_token_sealed) return null;
+  try {
+    sealer.unseal(row.id, 'access', row.access_token_sealed);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Erases every stored token (they were sealed with a key that is lost) and marks each connected account
+ * `needs_reconnect` with `reason`. Returns how many accounts had tokens.
+ */
+export async function forgetAllTokens(db: Kysely<Database>, reason: string, now: number): Promise<number> {
+  return db.transaction().execute(async (trx) => {
+    const rows = await trx
+      .selectFrom('accounts')
+      .select('id')
+      .where('status', '<>', 'disconnected')
+      .execute();
+    await trx
+      .updateTable('accounts')
+      .set({
+        access_token_sealed: null,
+        refresh_token_sealed: null,
+        token_expires_at: null,
+        refresh_lease_owner: null,
+        refresh_lease_until: null,
+        next_refresh_at: null,
+        updated_at: now,
+      })
+      .execute();
+    await trx
+      .updateTable('accounts')
+      .set({ status: 'needs_reconnect', status_reason: reason })
+      .where('status', '=', 'active')
+      .execute();
+    for (const row of rows) await recordAccountEvent(trx, row.id, 'needs_reconnect', reason, now);
+    return rows.length;
+  });
 }

@@ -9,7 +9,13 @@ import { createTokenSealer } from './sealing.ts';
 import { signInRoutes } from './signin.routes.ts';
 
 export { AccountRefreshFailedError, AccountUnusableError } from './accounts.errors.ts';
-export { type Account, listAccountsOfUser, toAccount } from './accounts.repository.ts';
+export {
+  type Account,
+  forgetAllTokens,
+  listAccountsOfUser,
+  storedTokensOpen,
+  toAccount,
+} from './accounts.repository.ts';
 export { type AccountView, accountSchema, toAccountView } from './accounts.routes.ts';
 export { type AccountsService, createAccountsService, missingScopesReason } from './accounts.service.ts';
 export { createRefresher, type RefresherOptions } from './refresher.ts';

@@ -14,6 +14,10 @@ import {
 } from './accounts.repository.ts';
 import { type TokenSealer, TokenUnsealError } from './sealing.ts';
 
+/** Why an account whose stored tokens do not open needs reconnecting. */
+const UNREADABLE_TOKENS_REASON =
+  'The stored tokens cannot be opened with the current XGATE_SECRET_KEY (was the key changed?). Reconnect the account.';
+
 /** Dependencies and knobs of the token vault. */
 export interface VaultOptions {
   db: Kysely<Database>;
@@ -153,11 +157,7 @@ export function createTokenVault(options: VaultOptions): TokenVault {
       refreshToken = open(row, 'refresh');
     } catch (error) {
       if (!(error instanceof TokenUnsealError)) throw error;
-      return giveUp(
-        row,
-        'The stored refresh token cannot be opened with the current XGATE_SECRET_KEY (was the key changed?). Reconnect the account.',
-        { code: error.code },
-      );
+      return giveUp(row, UNREADABLE_TOKENS_REASON, { code: error.code });
     }
     let tokens: Awaited<ReturnType<XClient['refresh']>>;
     try {
@@ -309,31 +309,42 @@ export function createTokenVault(options: VaultOptions): TokenVault {
     return own.accessToken;
   }
 
-  return {
-    async getAccessToken(accountId) {
-      const row = await readUsable(accountId);
-      const now = clock.now();
-      const need = { validUntil: now + marginMs };
-      if (satisfied(row, need)) return open(row, 'access');
-      const stillValid = row.access_token_sealed !== null && (row.token_expires_at ?? 0) > now + 10_000;
-      // Backing off after a failure: keep using the current token while it lasts.
-      if (stillValid && row.next_refresh_at !== null && row.next_refresh_at > now) return open(row, 'access');
-      try {
-        return await tokenFrom(
-          await shared(accountId, () => refresh(accountId, need, true)),
-          accountId,
-          need,
-        );
-      } catch (error) {
-        if (error instanceof AccountRefreshFailedError && stillValid) return open(row, 'access');
-        throw error;
-      }
-    },
+  /** getAccessToken without the unreadable-token handling. */
+  async function accessToken(accountId: string): Promise<string> {
+    const row = await readUsable(accountId);
+    const now = clock.now();
+    const need = { validUntil: now + marginMs };
+    if (satisfied(row, need)) return open(row, 'access');
+    const stillValid = row.access_token_sealed !== null && (row.token_expires_at ?? 0) > now + 10_000;
+    // Backing off after a failure: keep using the current token while it lasts.
+    if (stillValid && row.next_refresh_at !== null && row.next_refresh_at > now) return open(row, 'access');
+    try {
+      return await tokenFrom(await shared(accountId, () => refresh(accountId, need, true)), accountId, need);
+    } catch (error) {
+      if (error instanceof AccountRefreshFailedError && stillValid) return open(row, 'access');
+      throw error;
+    }
+  }
 
-    async forceRefresh(accountId) {
-      const need = { validUntil: 0, refreshedAfter: clock.now() };
-      return tokenFrom(await shared(accountId, () => refresh(accountId, need, true)), accountId, need);
-    },
+  /** A token that does not open (another key, tampering) makes the account `needs_reconnect`, never a 500. */
+  async function unsealing(accountId: string, run: () => Promise<string>): Promise<string> {
+    try {
+      return await run();
+    } catch (error) {
+      if (!(error instanceof TokenUnsealError)) throw error;
+      const row = await findAccountRow(db, accountId);
+      if (row?.status !== 'active') throw error;
+      return giveUp(row, UNREADABLE_TOKENS_REASON, { code: error.code });
+    }
+  }
+
+  return {
+    getAccessToken: (accountId) => unsealing(accountId, () => accessToken(accountId)),
+    forceRefresh: (accountId) =>
+      unsealing(accountId, async () => {
+        const need = { validUntil: 0, refreshedAfter: clock.now() };
+        return tokenFrom(await shared(accountId, () => refresh(accountId, need, true)), accountId, need);
+      }),
 
     async refreshIfNeeded(accountId, need) {
       if (inflight.has(accountId)) return 'busy';

@@ -1,13 +1,18 @@
 import { writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { type ClientInput, createEmulator, TIERS, type Tier } from '../../emulator/index.ts';
+import { forgetAllTokens } from '../accounts/index.ts';
 import { type Config, ConfigError, loadConfig } from '../config/index.ts';
+import { forgetSecretCanary } from '../crypto/canary.ts';
 import { createDatabase, migrateToLatest } from '../db/index.ts';
+import { forgetAllIdempotencyKeys } from '../idempotency/index.ts';
 import { createLogger } from '../logger.ts';
-import { createApp } from '../server.ts';
+import { type App, createApp } from '../server.ts';
+import { deleteAllSessions } from '../users/sessions.repository.ts';
 import { generateOpenApi, OPENAPI_PATH } from './openapi.ts';
 import { stopOnSignals } from './process.ts';
-import { startSandbox } from './sandbox.ts';
+import { type Sandbox, startSandbox } from './sandbox.ts';
+import { describeStartupError } from './startup-errors.ts';
 
 /** Reads the config or prints the one message listing every invalid variable and exits 1. */
 function configOrExit(): Config {
@@ -22,16 +27,38 @@ function configOrExit(): Config {
   }
 }
 
+/** Prints the one sentence of a known start-up failure and exits 1; rethrows anything else (its stack helps). */
+function exitOnStartupError(error: unknown, config: Config): never {
+  const sentence = describeStartupError(error, config);
+  if (sentence === null) throw error;
+  process.stderr.write(`xgate: ${sentence}\n`);
+  process.exit(1);
+}
+
 /** `serve` and `worker`: the composed app (HTTP and/or worker), with the emulator in-process in sandbox mode. */
 async function runService(mode: { http: boolean; worker: boolean }): Promise<void> {
-  let config = configOrExit();
+  const baseConfig = configOrExit();
+  let config = baseConfig;
   const log = createLogger(config.logLevel);
-  const sandbox = config.sandbox ? await startSandbox(config, log) : null;
-  if (sandbox) config = sandbox.config;
-  for (const warning of config.warnings) log.warn(warning);
-
-  const app = await createApp(config, { http: mode.http, worker: mode.worker, log });
-  const { url } = await app.start();
+  let sandbox: Sandbox | null = null;
+  let app: App;
+  let url: string | undefined;
+  try {
+    sandbox = config.sandbox ? await startSandbox(config, log) : null;
+    if (sandbox) config = sandbox.config;
+    for (const warning of config.warnings) log.warn(warning);
+    app = await createApp(config, { http: mode.http, worker: mode.worker, log });
+    try {
+      ({ url } = await app.start());
+    } catch (error) {
+      await app.stop();
+      throw error;
+    }
+  } catch (error) {
+    await sandbox?.stop();
+    log.flush();
+    exitOnStartupError(error, baseConfig);
+  }
   if (url) {
     log.info(
       { url, publicUrl: config.publicUrl, worker: mode.worker },
@@ -103,7 +130,9 @@ export function buildProgram(): Command {
     .action(async () => {
       const config = configOrExit();
       for (const warning of config.warnings) process.stderr.write(`xgate: warning: ${warning}\n`);
-      const handle = await createDatabase(config.databaseUrl);
+      const handle = await createDatabase(config.databaseUrl).catch((error) =>
+        exitOnStartupError(error, config),
+      );
       try {
         const results = await migrateToLatest(handle.db);
         const applied = results.filter((r) => r.status === 'Success').map((r) => r.migrationName);
@@ -111,6 +140,41 @@ export function buildProgram(): Command {
           applied.length > 0
             ? `Applied ${applied.length} migration(s): ${applied.join(', ')}\n`
             : 'Already up to date.\n',
+        );
+      } finally {
+        await handle.destroy();
+      }
+    });
+
+  program
+    .command('forget-tokens')
+    .description(
+      'After the secret key is lost for good: erase every stored X token (each account then needs reconnecting), end every session, and accept the current key from now on.',
+    )
+    .option('--yes', 'do it (without it, only say what would happen)')
+    .action(async (options: { yes?: boolean }) => {
+      const config = configOrExit();
+      const handle = await createDatabase(config.databaseUrl).catch((error) =>
+        exitOnStartupError(error, config),
+      );
+      try {
+        await migrateToLatest(handle.db);
+        if (!options.yes) {
+          process.stdout.write(
+            'This erases every stored X token (each X account must be reconnected), ends every browser session and forgets remembered Idempotency-Keys; posts and API keys are kept. Run again with --yes to do it.\n',
+          );
+          return;
+        }
+        const accounts = await forgetAllTokens(
+          handle.db,
+          'The secret key that sealed this account’s tokens was lost, so they were erased. Reconnect the account.',
+          Date.now(),
+        );
+        await deleteAllSessions(handle.db);
+        await forgetAllIdempotencyKeys(handle.db);
+        await forgetSecretCanary(handle.db);
+        process.stdout.write(
+          `Erased the tokens of ${accounts} account(s); they need reconnecting. Start xgate with the new key.\n`,
         );
       } finally {
         await handle.destroy();

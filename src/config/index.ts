@@ -19,6 +19,8 @@ export interface Config {
   dataDir: string;
   /** 32 bytes: seals tokens at rest and cookies. */
   secretKey: Buffer;
+  /** Where the key came from, for messages: `XGATE_SECRET_KEY` or the key file's path. */
+  secretKeySource: string;
   /** True when no X client is configured: the X emulator runs in-process and stands in for X. */
   sandbox: boolean;
   xClientId: string | null;
@@ -224,6 +226,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: e.DATABASE_URL ?? `sqlite:${join(dataDir, 'xgate.db')}`,
     dataDir,
     secretKey,
+    secretKeySource: e.XGATE_SECRET_KEY ? 'XGATE_SECRET_KEY' : join(dataDir, 'secret.key'),
     sandbox,
     xClientId: e.X_CLIENT_ID ?? null,
     xClientSecret: e.X_CLIENT_SECRET ?? null,

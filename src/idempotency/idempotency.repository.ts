@@ -239,3 +239,9 @@ export async function purgeExpiredIdempotencyKeys(db: Kysely<Database>, now: num
     .executeTakeFirst();
   return Number(result.numDeletedRows);
 }
+
+/** Forgets every remembered request (their sealed answers no longer open after the key was lost). */
+export async function forgetAllIdempotencyKeys(db: Kysely<Database>): Promise<number> {
+  const result = await db.deleteFrom('idempotency_keys').executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

@@ -10,6 +10,7 @@ export {
 export type { IdempotencyContext, IdempotencyRouteOptions } from './idempotency.hooks.ts';
 export { IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER } from './idempotency.key.ts';
 export { idempotencyPurgeLoop } from './idempotency.purge.ts';
+export { forgetAllIdempotencyKeys } from './idempotency.repository.ts';
 
 /**
  * Idempotency-Key handling for every `POST /api/v1/…` route registered after this module (list it first

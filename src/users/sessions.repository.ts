@@ -71,3 +71,9 @@ export async function purgeExpiredSessions(db: Kysely<Database>, now: number): P
   const result = await db.deleteFrom('sessions').where('expires_at', '<=', now).executeTakeFirst();
   return Number(result.numDeletedRows);
 }
+
+/** Ends every session of every user (`xgate forget-tokens`: their cookies were sealed with the lost key). */
+export async function deleteAllSessions(db: Kysely<Database>): Promise<number> {
+  const result = await db.deleteFrom('sessions').executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
