@@ -8,8 +8,9 @@ import { Counter, Histogram } from 'prom-client';
 import type { AppDeps } from '../deps.ts';
 import { installAuthentication } from './auth.ts';
 import { renderDocsPage } from './docs.ts';
-import { installErrorHandling } from './error-handler.ts';
+import { answerFrameworkError, installErrorHandling } from './error-handler.ts';
 import { healthRoutes } from './health.routes.ts';
+import { installJsonParser, installNulGuard } from './input-guards.ts';
 import type { RouteModule, ZodFastify } from './types.ts';
 
 /**
@@ -26,11 +27,14 @@ export async function buildHttpApp(deps: AppDeps, routeModules: readonly RouteMo
     trustProxy: deps.config.trustProxy,
     requestIdHeader: deps.config.trustProxy ? 'x-request-id' : false,
     genReqId: () => randomUUID(),
+    frameworkErrors: answerFrameworkError,
   }).withTypeProvider() as unknown as ZodFastify;
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandling(app);
+  installJsonParser(app);
+  installNulGuard(app);
 
   await app.register(swagger, {
     openapi: {

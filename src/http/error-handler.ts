@@ -38,7 +38,16 @@ const FASTIFY_CODES: Record<string, { status: number; code: string; message: str
     code: 'invalid_request',
     message: 'The Content-Length header does not match the body.',
   },
-  FST_ERR_BAD_URL: { status: 400, code: 'invalid_request', message: 'The URL is malformed.' },
+  FST_ERR_BAD_URL: {
+    status: 400,
+    code: 'invalid_url',
+    message: 'The URL is malformed: a percent-encoded part of its path is not valid UTF-8.',
+  },
+  FST_ERR_MAX_PARAM_LENGTH: {
+    status: 414,
+    code: 'uri_too_long',
+    message: 'A part of the URL path is longer than 100 characters; xgate ids are at most 100.',
+  },
   FST_REQ_FILE_TOO_LARGE: {
     status: 413,
     code: 'payload_too_large',
@@ -93,6 +102,26 @@ function describe(problems: FieldProblem[]): string {
   const more =
     problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : '';
   return `${name} is invalid: ${first.message}${more}.`;
+}
+
+/**
+ * Answers the errors Fastify's router raises before any route runs (a bad percent-encoding, a path parameter
+ * over 100 characters) in the contract's shape; passed as Fastify's `frameworkErrors`, so these requests are
+ * logged like any other.
+ */
+export function answerFrameworkError(
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  reply.header('x-request-id', request.id);
+  const known = FASTIFY_CODES[error.code];
+  if (known) {
+    send(reply, known.status, { error: { code: known.code, message: known.message } });
+    return;
+  }
+  request.log.error({ err: error }, 'unexpected router error');
+  internalError(request, reply);
 }
 
 /**

@@ -2,7 +2,7 @@ import multipart from '@fastify/multipart';
 import { z } from 'zod';
 import type { AppDeps } from '../deps.ts';
 import { requireUser } from '../http/auth.ts';
-import { ValidationError } from '../http/errors.ts';
+import { AppError, ValidationError } from '../http/errors.ts';
 import type { RouteModule, ZodFastify } from '../http/types.ts';
 import type { Media } from './media.repository.ts';
 import { MAX_ALT_TEXT_LENGTH, type MediaService } from './media.service.ts';
@@ -28,6 +28,20 @@ export function mediaView(media: Media): z.infer<typeof mediaSchema> {
     altText: media.altText,
     createdAt: media.createdAt,
   };
+}
+
+/**
+ * 400 `invalid_multipart` for an error of the multipart parser (no boundary, a truncated part, a malformed part
+ * header): the client's body is broken. Errors of our own (AppError) and of the system (disk full) are not.
+ */
+function malformedMultipart(error: unknown): ValidationError | null {
+  if (error instanceof AppError || !(error instanceof Error)) return null;
+  if ('syscall' in error || 'errno' in error) return null;
+  return new ValidationError(
+    `The multipart/form-data body could not be read (${error.message}). Send the file as a "file" part of a complete multipart body with its boundary in the Content-Type header, as curl -F file=@photo.jpg does.`,
+    undefined,
+    'invalid_multipart',
+  );
 }
 
 /** `POST /api/v1/media` (multipart upload, streamed to disk) and `GET /api/v1/media/:id`. */
@@ -98,6 +112,18 @@ export function mediaRoutes(media: MediaService, largestLimit: number): RouteMod
                   );
                 }
                 altText = String(part.value);
+                if (altText.includes('\u0000')) {
+                  throw new ValidationError(
+                    'The alternative text contains the NUL character (U+0000), which xgate does not accept; remove it.',
+                    [
+                      {
+                        in: 'body',
+                        field: 'altText',
+                        message: 'must not contain the NUL character (U+0000)',
+                      },
+                    ],
+                  );
+                }
               } else {
                 throw new ValidationError(
                   `Unexpected field "${part.fieldname}"; only "file" and "altText" are accepted.`,
@@ -109,7 +135,7 @@ export function mediaRoutes(media: MediaService, largestLimit: number): RouteMod
             }
           } catch (error) {
             if (file) await media.discard(file);
-            throw error;
+            throw malformedMultipart(error) ?? error;
           }
           if (!file)
             throw new ValidationError('The upload has no "file" part.', { field: 'file' }, 'file_required');

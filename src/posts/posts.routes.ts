@@ -95,8 +95,20 @@ function encodeCursor(position: ListPosition): string {
 
 function decodeCursor(cursor: string): ListPosition {
   try {
-    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    if (typeof createdAt === 'number' && typeof id === 'string') return { createdAt, id };
+    const [createdAt, id, ...rest] = JSON.parse(
+      Buffer.from(cursor, 'base64url').toString('utf8'),
+    ) as unknown[];
+    // Only what encodeCursor makes: anything else (1e400, a NUL, a huge id) must not reach the database.
+    if (
+      Number.isSafeInteger(createdAt) &&
+      (createdAt as number) >= 0 &&
+      typeof id === 'string' &&
+      id.length <= 100 &&
+      !id.includes('\u0000') &&
+      rest.length === 0
+    ) {
+      return { createdAt: createdAt as number, id };
+    }
   } catch {
     // falls through to the error below
   }

@@ -1,4 +1,3 @@
-import { parentPort } from 'node:worker_threads';
 import { type SplitItem, splitThread } from './split.ts';
 import { checkText, hasInvalidCharacters, type TextCheck } from './text.ts';
 
@@ -14,7 +13,7 @@ export interface TextJobResults {
   split: { invalidCharacters: boolean; items: SplitItem[] };
 }
 
-/** Runs one job (in the worker; exported for the pool's tests). */
+/** Runs one job: in a text worker, or inline when it is small (see `text-workers.ts`). */
 export function runTextJob(job: TextJob): TextJobResults[TextJob['kind']] {
   if (job.kind === 'check') return job.texts.map((text) => checkText(text, job.limit));
   if (hasInvalidCharacters(job.text)) {
@@ -22,12 +21,3 @@ export function runTextJob(job: TextJob): TextJobResults[TextJob['kind']] {
   }
   return { invalidCharacters: false, items: splitThread(job.text, { maxWeightedLength: job.limit }) };
 }
-
-parentPort?.postMessage({ ready: true });
-parentPort?.on('message', (message: { id: number; job: TextJob }) => {
-  try {
-    parentPort?.postMessage({ id: message.id, ok: true, result: runTextJob(message.job) });
-  } catch (error) {
-    parentPort?.postMessage({ id: message.id, ok: false, message: String(error) });
-  }
-});

@@ -3,4 +3,4 @@
 import { register } from 'tsx/esm/api';
 
 register();
-await import('./text-jobs.ts');
+await import('./text-worker-main.ts');
