@@ -50,7 +50,7 @@ export function signInRoutes(app: ZodFastify, deps: AppDeps, accounts: AccountsS
   app.get(
     '/auth/x/login',
     {
-      config: { auth: 'optional' },
+      config: { auth: 'optional', limit: 'signin' },
       schema: {
         tags: ['session'],
         summary: 'Starts signing in with X (or, with `connect=1` and a session, adding another X account).',
@@ -73,7 +73,7 @@ export function signInRoutes(app: ZodFastify, deps: AppDeps, accounts: AccountsS
   app.get(
     '/auth/x/callback',
     {
-      config: { auth: 'none' },
+      config: { auth: 'none', limit: 'signin' },
       schema: {
         tags: ['session'],
         summary:

@@ -74,6 +74,14 @@ export interface Config {
   textWorkers: number;
   /** Longest one text job (a post's items, or a split) may take before it is refused as too complex, ms (default 2,000). */
   textTimeoutMs: number;
+  /** Requests per minute one API key or browser session may make under /api (0 = no limit; default 3,000). */
+  rateLimitApiPerMinute: number;
+  /** Sign-in requests (`/auth/x/login`, `/auth/x/callback`) per minute from one IP address (default 30). */
+  rateLimitSignInPerMinute: number;
+  /** Requests with an unknown or malformed API key per minute from one IP address before it gets 429 (default 20). */
+  rateLimitAuthFailuresPerMinute: number;
+  /** Active API keys one user may have (default 100). */
+  maxApiKeysPerUser: number;
   /** Things the operator should know about (e.g. a generated secret key); logged at start-up. */
   warnings: readonly string[];
 }
@@ -182,6 +190,10 @@ const envSchema = z.object({
   XGATE_PUBLISH_SETTLE_MS: int(0, 60 * 60_000, 30_000),
   XGATE_DB_POOL_SIZE: int(1, 1000, 20),
   XGATE_TEXT_WORKERS: int(1, 64, 2),
+  XGATE_RATE_LIMIT_API_PER_MINUTE: int(0, 10_000_000, 3000),
+  XGATE_RATE_LIMIT_SIGNIN_PER_MINUTE: int(1, 1_000_000, 30),
+  XGATE_RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: int(1, 1_000_000, 20),
+  XGATE_MAX_API_KEYS_PER_USER: int(1, 100_000, 100),
   XGATE_TEXT_TIMEOUT_MS: int(100, 60_000, 2000),
 });
 
@@ -254,6 +266,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publishSettleMs: e.XGATE_PUBLISH_SETTLE_MS,
     dbPoolSize: e.XGATE_DB_POOL_SIZE,
     textWorkers: e.XGATE_TEXT_WORKERS,
+    rateLimitApiPerMinute: e.XGATE_RATE_LIMIT_API_PER_MINUTE,
+    rateLimitSignInPerMinute: e.XGATE_RATE_LIMIT_SIGNIN_PER_MINUTE,
+    rateLimitAuthFailuresPerMinute: e.XGATE_RATE_LIMIT_AUTH_FAILURES_PER_MINUTE,
+    maxApiKeysPerUser: e.XGATE_MAX_API_KEYS_PER_USER,
     textTimeoutMs: e.XGATE_TEXT_TIMEOUT_MS,
     warnings: Object.freeze(warnings),
   });

@@ -11,8 +11,8 @@ export const homeRoutes: RouteModule = (app, deps) => {
   const script = readFileSync(new URL('./home.client.js', import.meta.url), 'utf8');
 
   app.get('/', { schema: { hide: true } }, async (request, reply) => {
-    const userId = await deps.sessions.userId(request, reply);
-    const accounts = userId === null ? null : await listAccountsOfUser(deps.db, userId);
+    const session = await deps.sessions.current(request, reply);
+    const accounts = session === null ? null : await listAccountsOfUser(deps.db, session.userId);
     return reply
       .type('text/html; charset=utf-8')
       .header('cache-control', 'no-store')

@@ -1,8 +1,11 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../deps.ts';
 import { authenticateApiKey } from '../users/api-keys.repository.ts';
-import { ForbiddenError, UnauthorizedError } from './errors.ts';
+import { ForbiddenError, TooManyRequestsError, UnauthorizedError } from './errors.ts';
+import { RateLimiter } from './rate-limit.ts';
 import type { AuthMode, AuthUser, ZodFastify } from './types.ts';
+
+const MINUTE = 60_000;
 
 /** Header a cookie-authenticated state-changing request must carry (value `1`). */
 export const CSRF_HEADER = 'x-xgate-csrf';
@@ -23,12 +26,12 @@ async function resolveUser(
   if (header !== undefined) {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!match?.[1]) throw new UnauthorizedError('The Authorization header must be "Bearer <api key>".');
-    const userId = await authenticateApiKey(deps.db, match[1], deps.clock.now());
-    if (!userId) throw new UnauthorizedError('The API key is unknown or revoked.');
-    return { id: userId, via: 'api_key' };
+    const found = await authenticateApiKey(deps.db, match[1], deps.clock.now());
+    if (!found) throw new UnauthorizedError('The API key is unknown or revoked.');
+    return { id: found.userId, via: 'api_key', credentialId: found.keyId };
   }
-  const userId = await deps.sessions.userId(request, reply);
-  return userId === null ? null : { id: userId, via: 'session' };
+  const session = await deps.sessions.current(request, reply);
+  return session === null ? null : { id: session.userId, via: 'session', credentialId: session.sessionId };
 }
 
 /**
@@ -37,14 +40,47 @@ async function resolveUser(
  * a cross-site form or simple request cannot send). API-key requests are exempt: browsers do not attach them.
  */
 export function installAuthentication(app: ZodFastify, deps: AppDeps): void {
+  const { config, clock } = deps;
+  const signIns = new RateLimiter(config.rateLimitSignInPerMinute, MINUTE);
+  const failures = new RateLimiter(config.rateLimitAuthFailuresPerMinute, MINUTE);
+  const apiRequests =
+    config.rateLimitApiPerMinute > 0 ? new RateLimiter(config.rateLimitApiPerMinute, MINUTE) : null;
+
   app.decorateRequest('user', null);
   app.addHook('onRequest', async (request, reply) => {
     const route = request.routeOptions.url;
     if (route === undefined) return;
+    if (request.routeOptions.config.limit === 'signin') {
+      const decision = signIns.take(request.ip, clock.now());
+      if (!decision.allowed) {
+        throw new TooManyRequestsError(
+          `Too many sign-in attempts from your address: at most ${signIns.limit} a minute. Try again in ${decision.retryAfterSeconds} seconds.`,
+          decision.retryAfterSeconds,
+        );
+      }
+    }
     const mode: AuthMode =
       request.routeOptions.config.auth ?? (route.startsWith('/api/') ? 'required' : 'none');
     if (mode === 'none') return;
-    const user = await resolveUser(request, reply, deps);
+    let user: AuthUser | null;
+    if (request.headers.authorization !== undefined) {
+      // Guessing keys costs a minute per few tries, per address.
+      const blocked = failures.exceeded(request.ip, clock.now());
+      if (!blocked.allowed) {
+        throw new TooManyRequestsError(
+          `Too many requests with a wrong API key from your address. Check the key (GET /api/v1/api-keys lists yours), then try again in ${blocked.retryAfterSeconds} seconds.`,
+          blocked.retryAfterSeconds,
+        );
+      }
+      try {
+        user = await resolveUser(request, reply, deps);
+      } catch (error) {
+        if (error instanceof UnauthorizedError) failures.take(request.ip, clock.now());
+        throw error;
+      }
+    } else {
+      user = await resolveUser(request, reply, deps);
+    }
     if (!user) {
       if (mode === 'required') throw new UnauthorizedError();
       return;
@@ -56,5 +92,12 @@ export function installAuthentication(app: ZodFastify, deps: AppDeps): void {
       );
     }
     request.user = user;
+    const decision = apiRequests?.take(user.credentialId, clock.now());
+    if (decision && !decision.allowed) {
+      throw new TooManyRequestsError(
+        `Too many requests with this ${user.via === 'api_key' ? 'API key' : 'session'}: at most ${apiRequests!.limit} a minute (XGATE_RATE_LIMIT_API_PER_MINUTE). Retry after ${decision.retryAfterSeconds} seconds.`,
+        decision.retryAfterSeconds,
+      );
+    }
   });
 }

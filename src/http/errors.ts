@@ -10,18 +10,21 @@ export class AppError extends Error {
   readonly status: number;
   /** Optional machine-readable detail (field errors, the next free slot, …), sent as `details`. */
   readonly details?: unknown;
+  /** Sent as the `Retry-After` header (seconds) when set. */
+  readonly retryAfterSeconds?: number;
 
   constructor(
     status: number,
     code: string,
     message: string,
-    options?: { details?: unknown; cause?: unknown },
+    options?: { details?: unknown; cause?: unknown; retryAfterSeconds?: number },
   ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.status = status;
     this.code = code;
     if (options?.details !== undefined) this.details = options.details;
+    if (options?.retryAfterSeconds !== undefined) this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }
 
@@ -61,8 +64,15 @@ export class NotFoundError extends AppError {
 
 /** 409: the request conflicts with the object's current state. */
 export class ConflictError extends AppError {
-  constructor(message: string, code = 'conflict', details?: unknown) {
-    super(409, code, message, { details });
+  constructor(message: string, code = 'conflict', details?: unknown, retryAfterSeconds?: number) {
+    super(409, code, message, { details, ...(retryAfterSeconds !== undefined && { retryAfterSeconds }) });
+  }
+}
+
+/** 429 `rate_limited`: too many requests from this caller; `Retry-After` says when to try again. */
+export class TooManyRequestsError extends AppError {
+  constructor(message: string, retryAfterSeconds: number, details?: unknown) {
+    super(429, 'rate_limited', message, { details, retryAfterSeconds });
   }
 }
 

@@ -12,6 +12,8 @@ import type { AppDeps } from '../deps.ts';
 export interface AuthUser {
   id: string;
   via: 'session' | 'api_key';
+  /** The API key's id or the session's id: what request limits are counted by. */
+  credentialId: string;
 }
 
 /**
@@ -25,6 +27,8 @@ export type AuthMode = 'required' | 'optional' | 'none';
 declare module 'fastify' {
   interface FastifyContextConfig {
     auth?: AuthMode;
+    /** `signin`: counted against the per-IP sign-in limit (XGATE_RATE_LIMIT_SIGNIN_PER_MINUTE). */
+    limit?: 'signin';
   }
   interface FastifyRequest {
     /** Set by the authentication hook; null when anonymous. Use `requireUser(request)` in handlers. */

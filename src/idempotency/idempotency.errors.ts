@@ -26,10 +26,12 @@ export class IdempotencyKeyReusedError extends UnprocessableError {
  * process). The answer carries `Retry-After: retryAfterSeconds`.
  */
 export class IdempotencyKeyInProgressError extends ConflictError {
-  constructor(readonly retryAfterSeconds: number) {
+  constructor(retryAfterSeconds: number) {
     super(
       'A request with this Idempotency-Key is still being processed. Retry after the time in the Retry-After header to get its answer.',
       'idempotency_key_in_progress',
+      undefined,
+      retryAfterSeconds,
     );
   }
 }

@@ -219,12 +219,6 @@ export function installIdempotency(app: ZodFastify, deps: IdempotencyDeps): void
     if (await begin(request, reply, ctx, state, body)) return reply;
   });
 
-  app.addHook('onError', async (_request, reply, error) => {
-    if (error instanceof IdempotencyKeyInProgressError) {
-      reply.header('retry-after', String(error.retryAfterSeconds));
-    }
-  });
-
   app.addHook('onSend', async (request, reply, payload) => {
     const ctx = request.idempotency;
     const state = states.get(request);

@@ -68,6 +68,17 @@ export async function listApiKeys(db: Kysely<Database>, userId: string): Promise
   return rows.map(toApiKey);
 }
 
+/** How many active keys the user has. */
+export async function countApiKeys(db: Kysely<Database>, userId: string): Promise<number> {
+  const row = await db
+    .selectFrom('api_keys')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('user_id', '=', userId)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
 /** Revokes the user's key; false when there is no such active key of this user. */
 export async function revokeApiKey(
   db: Kysely<Database>,
@@ -83,12 +94,12 @@ export async function revokeApiKey(
   return result.numUpdatedRows > 0n;
 }
 
-/** The owner of an active key, or null; records the use (coarsely, see LAST_USED_RESOLUTION_MS). */
+/** The owner and id of an active key, or null; records the use (coarsely, see LAST_USED_RESOLUTION_MS). */
 export async function authenticateApiKey(
   db: Kysely<Database>,
   key: string,
   now: number,
-): Promise<string | null> {
+): Promise<{ userId: string; keyId: string } | null> {
   if (!key.startsWith(API_KEY_PREFIX)) return null;
   const row = await db
     .selectFrom('api_keys')
@@ -100,5 +111,5 @@ export async function authenticateApiKey(
   if (row.last_used_at === null || now - row.last_used_at >= LAST_USED_RESOLUTION_MS) {
     await db.updateTable('api_keys').set({ last_used_at: now }).where('id', '=', row.id).execute();
   }
-  return row.user_id;
+  return { userId: row.user_id, keyId: row.id };
 }

@@ -58,10 +58,13 @@ export interface Sessions {
   /** Ends every session of the user (sign out everywhere); returns how many ended. */
   endAll(userId: string): Promise<number>;
   /**
-   * The user of a live session cookie, or null (absent, tampered with, expired, signed out). A use slides the
+   * The user and session of a live session cookie, or null (absent, tampered with, expired, signed out). A use slides the
    * idle expiry forward (written at most once a minute) and, given `reply`, refreshes the cookie's lifetime.
    */
-  userId(request: FastifyRequest, reply?: FastifyReply): Promise<string | null>;
+  current(
+    request: FastifyRequest,
+    reply?: FastifyReply,
+  ): Promise<{ userId: string; sessionId: string } | null>;
   /** Sets a sealed HttpOnly cookie holding `value` (JSON) for `maxAgeSeconds` — e.g. OAuth state + PKCE verifier. */
   setSealedCookie(reply: FastifyReply, name: string, value: unknown, maxAgeSeconds: number): void;
   /** Reads a cookie set by {@link setSealedCookie}; null when absent, tampered with or expired. */
@@ -141,7 +144,7 @@ export function createSessions(options: {
       clearCookie(reply, SESSION_COOKIE);
     },
     endAll: (userId) => deleteUserSessions(db, userId),
-    async userId(request, reply) {
+    async current(request, reply) {
       const secret = secretOf(request);
       if (secret === null) return null;
       const now = clock.now();
@@ -154,7 +157,7 @@ export function createSessions(options: {
         const cookie = request.cookies[SESSION_COOKIE];
         if (reply && cookie) reply.setCookie(SESSION_COOKIE, cookie, cookieOptions(expiresAt, now));
       }
-      return session.userId;
+      return { userId: session.userId, sessionId: session.id };
     },
     setSealedCookie,
     readSealedCookie,

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { accountSchema, listAccountsOfUser, toAccountView } from '../accounts/index.ts';
 import { requireUser } from '../http/auth.ts';
-import { NotFoundError } from '../http/errors.ts';
+import { NotFoundError, UnprocessableError } from '../http/errors.ts';
 import type { RouteModule } from '../http/types.ts';
-import { createApiKey, listApiKeys, revokeApiKey } from './api-keys.repository.ts';
+import { countApiKeys, createApiKey, listApiKeys, revokeApiKey } from './api-keys.repository.ts';
 
 const apiKeySchema = z.object({
   id: z.string(),
@@ -85,6 +85,14 @@ export const usersRoutes: RouteModule = (app, deps) => {
     },
     async (request, reply) => {
       const user = requireUser(request);
+      const limit = deps.config.maxApiKeysPerUser;
+      if ((await countApiKeys(deps.db, user.id)) >= limit) {
+        throw new UnprocessableError(
+          `You already have ${limit} active API keys, the most one user may have (XGATE_MAX_API_KEYS_PER_USER). Revoke keys you no longer use (DELETE /api/v1/api-keys/:id), then create this one.`,
+          'api_key_limit',
+          { limit },
+        );
+      }
       const { apiKey, key } = await createApiKey(deps.db, {
         userId: user.id,
         name: request.body.name,
