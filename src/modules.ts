@@ -3,7 +3,7 @@ import { deliveryRoutes, dispatcherLoop } from './delivery/index.ts';
 import { homeRoutes } from './home/home.routes.ts';
 import type { RouteModule } from './http/types.ts';
 import { idempotencyModule, idempotencyPurgeLoop } from './idempotency/index.ts';
-import { mediaModule } from './media/index.ts';
+import { mediaModule, mediaPurgeLoop } from './media/index.ts';
 import { postsModule } from './posts/index.ts';
 import { sessionsPurgeLoop } from './users/sessions.purge.ts';
 import { usersRoutes } from './users/users.routes.ts';
@@ -32,4 +32,5 @@ export const workerLoops: readonly WorkerLoopFactory[] = [
   dispatcherLoop,
   idempotencyPurgeLoop,
   sessionsPurgeLoop,
+  mediaPurgeLoop,
 ];

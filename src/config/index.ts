@@ -80,6 +80,12 @@ export interface Config {
   rateLimitSignInPerMinute: number;
   /** Requests with an unknown or malformed API key per minute from one IP address before it gets 429 (default 20). */
   rateLimitAuthFailuresPerMinute: number;
+  /** Bytes of media one user may keep (default 2 GiB). */
+  mediaQuotaBytes: number;
+  /** An upload no post lists is deleted this many hours after it was made (default 24). */
+  mediaUnusedTtlHours: number;
+  /** Media listed only by published or canceled posts is deleted this many days after upload (default 30). */
+  mediaRetentionDays: number;
   /** Active API keys one user may have (default 100). */
   maxApiKeysPerUser: number;
   /** Things the operator should know about (e.g. a generated secret key); logged at start-up. */
@@ -194,6 +200,9 @@ const envSchema = z.object({
   XGATE_RATE_LIMIT_SIGNIN_PER_MINUTE: int(1, 1_000_000, 30),
   XGATE_RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: int(1, 1_000_000, 20),
   XGATE_MAX_API_KEYS_PER_USER: int(1, 100_000, 100),
+  XGATE_MEDIA_QUOTA_BYTES: int(1, 2 ** 50, 2 * 1024 * MB),
+  XGATE_MEDIA_UNUSED_TTL_HOURS: int(1, 24 * 3650, 24),
+  XGATE_MEDIA_RETENTION_DAYS: int(1, 3650, 30),
   XGATE_TEXT_TIMEOUT_MS: int(100, 60_000, 2000),
 });
 
@@ -270,6 +279,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitSignInPerMinute: e.XGATE_RATE_LIMIT_SIGNIN_PER_MINUTE,
     rateLimitAuthFailuresPerMinute: e.XGATE_RATE_LIMIT_AUTH_FAILURES_PER_MINUTE,
     maxApiKeysPerUser: e.XGATE_MAX_API_KEYS_PER_USER,
+    mediaQuotaBytes: e.XGATE_MEDIA_QUOTA_BYTES,
+    mediaUnusedTtlHours: e.XGATE_MEDIA_UNUSED_TTL_HOURS,
+    mediaRetentionDays: e.XGATE_MEDIA_RETENTION_DAYS,
     textTimeoutMs: e.XGATE_TEXT_TIMEOUT_MS,
     warnings: Object.freeze(warnings),
   });

@@ -1,5 +1,6 @@
 import type { AppDeps } from '../deps.ts';
 import type { RouteModule } from '../http/types.ts';
+import type { WorkerLoop, WorkerLoopFactory } from '../worker.ts';
 import { mediaRoutes } from './media.routes.ts';
 import { MediaService } from './media.service.ts';
 import { MediaStorage } from './media.storage.ts';
@@ -20,13 +21,31 @@ export function createMediaStorage(config: AppDeps['config']): MediaStorage {
 }
 
 /** Builds the media service from the app's dependencies. */
-export function createMediaService(deps: AppDeps): MediaService {
-  return new MediaService({ db: deps.db, clock: deps.clock, storage: createMediaStorage(deps.config) });
+export function createMediaService(deps: AppDeps, storage = createMediaStorage(deps.config)): MediaService {
+  const { config } = deps;
+  return new MediaService({
+    db: deps.db,
+    clock: deps.clock,
+    storage,
+    retention: {
+      quotaBytes: config.mediaQuotaBytes,
+      unusedTtlMs: config.mediaUnusedTtlHours * 3_600_000,
+      finishedTtlMs: config.mediaRetentionDays * 86_400_000,
+    },
+  });
 }
 
 /** The media route module for `src/modules.ts`. */
 export const mediaModule: RouteModule = (app, deps) => {
   const storage = createMediaStorage(deps.config);
-  const service = new MediaService({ db: deps.db, clock: deps.clock, storage });
-  return mediaRoutes(service, storage.largestLimit)(app, deps);
+  return mediaRoutes(createMediaService(deps, storage), storage.largestLimit)(app, deps);
+};
+
+/** Media purged in a round; when a round finds fewer, the loop rests. */
+const PURGE_IDLE_MS = 10 * 60_000;
+
+/** Worker loop: deletes media no post needs any more (XGATE_MEDIA_UNUSED_TTL_HOURS, XGATE_MEDIA_RETENTION_DAYS). */
+export const mediaPurgeLoop: WorkerLoopFactory = (deps): WorkerLoop => {
+  const service = createMediaService(deps);
+  return { name: 'media-purge', idleMs: PURGE_IDLE_MS, runOnce: () => service.purge() };
 };

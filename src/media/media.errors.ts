@@ -26,6 +26,18 @@ export class MediaTooLargeError extends AppError {
   }
 }
 
+/** 413 `media_quota_exceeded`: keeping the upload would take the user past their storage quota. */
+export class MediaQuotaExceededError extends AppError {
+  constructor(usedBytes: number, quotaBytes: number, uploadBytes?: number) {
+    super(
+      413,
+      'media_quota_exceeded',
+      `Your uploads already take ${formatBytes(usedBytes)} of your ${formatBytes(quotaBytes)} quota${uploadBytes === undefined ? '' : `, and this file is ${formatBytes(uploadBytes)}`}. Delete media you no longer need (DELETE /api/v1/media/:id); unused uploads are also deleted after a day.`,
+      { details: { usedBytes, quotaBytes, ...(uploadBytes !== undefined && { uploadBytes }) } },
+    );
+  }
+}
+
 /** 415 `unsupported_media_type`: the content is none of the formats X accepts. */
 export class UnsupportedMediaError extends AppError {
   constructor(message = 'The file is not a JPEG, PNG, WEBP or GIF image, nor an MP4, MOV or WebM video.') {

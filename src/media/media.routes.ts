@@ -81,6 +81,7 @@ export function mediaRoutes(media: MediaService, largestLimit: number): RouteMod
         },
         async (request, reply) => {
           const user = requireUser(request);
+          await media.checkQuota(user.id);
           if (!request.isMultipart()) {
             throw new ValidationError(
               'Send the upload as multipart/form-data with a "file" part.',
@@ -162,6 +163,26 @@ export function mediaRoutes(media: MediaService, largestLimit: number): RouteMod
         },
       );
     });
+
+    app.delete(
+      '/api/v1/media/:id',
+      {
+        schema: {
+          tags: ['media'],
+          summary: 'Deletes an uploaded file (409 `media_in_use` while a scheduled post uses it).',
+          description:
+            'Frees its space in your quota. Posts that were published with it keep their tweets; a post that may ' +
+            'still publish it (scheduled, publishing, failed or needs review) must be deleted or edited first. ' +
+            'Uploads no post uses are deleted by themselves after XGATE_MEDIA_UNUSED_TTL_HOURS (default 24).',
+          params: z.object({ id: z.string().min(1).max(100) }),
+          response: { 204: z.null() },
+        },
+      },
+      async (request, reply) => {
+        await media.delete(requireUser(request).id, request.params.id);
+        return reply.status(204).send(null);
+      },
+    );
 
     app.get(
       '/api/v1/media/:id',

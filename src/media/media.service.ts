@@ -2,8 +2,17 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { Clock } from '../clock.ts';
 import type { Database } from '../db/schema.ts';
-import { NotFoundError, ValidationError } from '../http/errors.ts';
-import { findMedia, insertMedia, type Media } from './media.repository.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../http/errors.ts';
+import { MediaQuotaExceededError } from './media.errors.ts';
+import {
+  deleteUnneededMedia,
+  findMedia,
+  findPurgeableMedia,
+  insertMedia,
+  isMediaNeeded,
+  type Media,
+  mediaBytesOfUser,
+} from './media.repository.ts';
 import type { MediaStorage, ReceivedFile } from './media.storage.ts';
 
 /** X's limit for a media item's alternative text. */
@@ -14,9 +23,72 @@ export interface CreateOptions<T> {
   inTransaction?: (trx: Transaction<Database>, created: T) => Promise<void>;
 }
 
+/** How much media a user may keep, and how long media no post needs is kept. */
+export interface MediaRetention {
+  quotaBytes: number;
+  /** An upload no post lists is deleted after this many ms. */
+  unusedTtlMs: number;
+  /** Media listed only by published or canceled posts is deleted this many ms after upload. */
+  finishedTtlMs: number;
+}
+
+/** Media purged per round of the purge loop. */
+const PURGE_BATCH = 100;
+
 /** Media intake: keeps checked uploads and answers who owns what. */
 export class MediaService {
-  constructor(private readonly deps: { db: Kysely<Database>; clock: Clock; storage: MediaStorage }) {}
+  constructor(
+    private readonly deps: {
+      db: Kysely<Database>;
+      clock: Clock;
+      storage: MediaStorage;
+      retention: MediaRetention;
+    },
+  ) {}
+
+  /** 413 `media_quota_exceeded` before an upload is even read, when the user's quota is already used up. */
+  async checkQuota(userId: string): Promise<void> {
+    const used = await mediaBytesOfUser(this.deps.db, userId);
+    if (used >= this.deps.retention.quotaBytes)
+      throw new MediaQuotaExceededError(used, this.deps.retention.quotaBytes);
+  }
+
+  /**
+   * Deletes the user's media and its file; 404 `media_not_found` (also another user's), 409 `media_in_use`
+   * while a post that may still publish it (scheduled, publishing, failed, needs review) lists it.
+   */
+  async delete(userId: string, id: string): Promise<void> {
+    const media = await this.get(userId, id);
+    if (!(await deleteUnneededMedia(this.deps.db, userId, id))) {
+      if (await isMediaNeeded(this.deps.db, userId, id)) {
+        throw new ConflictError(
+          'A scheduled (or failed, or needs-review) post still uses this media. Delete or edit that post first.',
+          'media_in_use',
+        );
+      }
+      return;
+    }
+    await this.deps.storage.discard(media.path);
+  }
+
+  /** Deletes up to a batch of media no post needs any more (see MediaRetention); returns how many. */
+  async purge(): Promise<number> {
+    const { db, clock, storage, retention } = this.deps;
+    const now = clock.now();
+    const candidates = await findPurgeableMedia(db, {
+      unattachedBefore: now - retention.unusedTtlMs,
+      finishedBefore: now - retention.finishedTtlMs,
+      limit: PURGE_BATCH,
+    });
+    let purged = 0;
+    for (const media of candidates) {
+      // Re-checked in the DELETE itself: a post may have listed it since the candidates were read.
+      if (!(await deleteUnneededMedia(db, null, media.id))) continue;
+      await storage.discard(media.path);
+      purged++;
+    }
+    return purged;
+  }
 
   /** Streams an upload to a temporary file, checking type and size (see `MediaStorage.receive`). */
   receive(source: AsyncIterable<Uint8Array>): Promise<ReceivedFile> {
@@ -42,6 +114,12 @@ export class MediaService {
         { field: 'altText', length: [...altText].length, limit: MAX_ALT_TEXT_LENGTH },
         'alt_text_too_long',
       );
+    }
+    const { quotaBytes } = this.deps.retention;
+    const used = await mediaBytesOfUser(db, userId);
+    if (used + input.file.size > quotaBytes) {
+      await storage.discard(input.file.tempPath);
+      throw new MediaQuotaExceededError(used, quotaBytes, input.file.size);
     }
     const id = randomUUID();
     let path: string | null = null;

@@ -21,6 +21,16 @@ describe('sniffMedia', () => {
     expect(sniffMedia(Buffer.from('BM6\0\0\0'))).toBeNull();
     expect(sniffMedia(Buffer.alloc(0))).toBeNull();
   });
+
+  it('takes only the ISO ftyp brands of MP4 and QuickTime video', () => {
+    for (const brand of ['mp42', 'mp41', 'avc1', 'M4V ', 'iso5', 'dash']) {
+      expect(sniffMedia(head(mp4(brand)))).toEqual({ mediaType: 'video', mime: 'video/mp4' });
+    }
+    // HEIC/HEIF and AVIF images, M4A/M4B audio, 3GP video and Canon raw share the box but are not X video.
+    for (const brand of ['heic', 'heix', 'mif1', 'msf1', 'avif', 'avis', 'M4A ', 'M4B ', '3gp4', 'crx ']) {
+      expect([brand, sniffMedia(head(mp4(brand)))]).toEqual([brand, null]);
+    }
+  });
 });
 
 describe('GifFrameCounter', () => {

@@ -9,12 +9,35 @@ export interface SniffedType {
   mime: string;
 }
 
+/**
+ * Major brands of the ISO `ftyp` box that are MP4 or QuickTime video, the containers X takes. Others share the
+ * box but are not video X accepts: HEIC/HEIF and AVIF images (`heic`, `mif1`, `avif`), M4A/M4B audio, 3GP, CR3…
+ */
+const VIDEO_BRANDS = new Set([
+  'isom',
+  'iso2',
+  'iso3',
+  'iso4',
+  'iso5',
+  'iso6',
+  'mp41',
+  'mp42',
+  'avc1',
+  'M4V ',
+  'M4VH',
+  'M4VP',
+  'MSNV',
+  'dash',
+  'qt  ',
+]);
+
 const ascii = (bytes: Uint8Array, from: number, length: number): string =>
   String.fromCharCode(...bytes.subarray(from, from + length));
 
 /**
  * Decides the type of a file by its content (magic bytes), never by its name. Returns null for anything
- * X does not take as tweet media: JPEG, PNG, WEBP and GIF images; MP4/MOV (ISO `ftyp`) and WebM videos.
+ * X does not take as tweet media: JPEG, PNG, WEBP and GIF images; MP4/MOV (ISO `ftyp` with a video brand) and
+ * WebM videos.
  * `head` is the file's first {@link SNIFF_BYTES} bytes (fewer if the file is shorter).
  */
 export function sniffMedia(head: Uint8Array): SniffedType | null {
@@ -27,6 +50,7 @@ export function sniffMedia(head: Uint8Array): SniffedType | null {
     return { mediaType: 'gif', mime: 'image/gif' };
   if (ascii(head, 4, 4) === 'ftyp') {
     const brand = ascii(head, 8, 4);
+    if (!VIDEO_BRANDS.has(brand)) return null;
     return { mediaType: 'video', mime: brand === 'qt  ' ? 'video/quicktime' : 'video/mp4' };
   }
   // EBML header; WebM says so in its DocType near the start (plain Matroska is not accepted by X).
