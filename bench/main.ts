@@ -1,8 +1,8 @@
 /**
  * `npm run bench -- <name>…` runs each named benchmark (all when none is named) and prints one JSON
- * object per benchmark on stdout. Each benchmark is `bench/<name>.ts` exporting `run(): Promise<object>`.
+ * object per benchmark on stdout, with the Node.js version it ran on. Each benchmark is `bench/<name>.ts` exporting `run(): Promise<object>`.
  */
-const known = ['emulator', 'refresh', 'dispatch', 'idempotency'] as const;
+const known = ['emulator', 'refresh', 'dispatch', 'idempotency', 'text'] as const;
 
 const requested = process.argv.slice(2);
 const unknown = requested.filter((name) => !(known as readonly string[]).includes(name));
@@ -14,5 +14,5 @@ if (unknown.length > 0) {
 for (const name of requested.length > 0 ? requested : known) {
   const module = (await import(`./${name}.ts`)) as { run: () => Promise<Record<string, unknown>> };
   const figures = await module.run();
-  console.log(JSON.stringify({ bench: name, ...figures }));
+  console.log(JSON.stringify({ bench: name, node: process.version, ...figures }));
 }

@@ -4,10 +4,10 @@ import { runTextJob, type TextJob, type TextJobResults } from './text-jobs.ts';
 
 /**
  * Text work (X's weighted length, thread splitting) off the event loop. twitter-text is far worse than linear
- * on some inputs (40,000 characters of `a.` take seconds), so a job over {@link INLINE_MAX_CHARS} runs in a
+ * on some inputs (40,000 characters of `a.` take seconds), so every split and every check over {@link INLINE_MAX_CHARS} runs in a
  * worker thread with a time limit: a pathological text costs one worker its limit and its caller a 422, never
- * the requests and the dispatcher that share the event loop. Smaller jobs (every ordinary tweet) run inline,
- * where the worst input costs about 12 ms, so they never queue behind a pathological one.
+ * the requests and the dispatcher that share the event loop. Small checks (every ordinary tweet) run inline,
+ * where the worst input costs about 12 ms, so posting never queues behind a pathological text.
  */
 export interface TextWorkers {
   run<K extends TextJob['kind']>(job: Extract<TextJob, { kind: K }>): Promise<TextJobResults[K]>;
@@ -56,14 +56,15 @@ interface Slot {
 const WORKER_URL = new URL('./text-worker.js', import.meta.url);
 
 /**
- * Jobs with at most this many characters in all run on the calling thread. twitter-text's worst case found
+ * Checks with at most this many characters in all run on the calling thread: twitter-text's worst case found
  * (`a.。` repeated) takes about 12 ms for 1,000 characters on this project's 2-core machine
- * (`npm run bench -- text`), and grows with the square of the length.
+ * (`npm run bench -- text`), and grows with the square of the length. Splits measure many prefixes, so
+ * they always go to a worker.
  */
 export const INLINE_MAX_CHARS = 1_000;
 
-function jobChars(job: TextJob): number {
-  return job.kind === 'check' ? job.texts.reduce((sum, text) => sum + text.length, 0) : job.text.length;
+function runsInline(job: TextJob): boolean {
+  return job.kind === 'check' && job.texts.reduce((sum, text) => sum + text.length, 0) <= INLINE_MAX_CHARS;
 }
 
 /** Builds the pool; no thread starts before the first job. */
@@ -136,7 +137,7 @@ export function createTextWorkers(options: TextWorkersOptions): TextWorkers {
 
   return {
     run(job) {
-      if (jobChars(job) <= INLINE_MAX_CHARS) {
+      if (runsInline(job)) {
         const started = performance.now();
         try {
           return Promise.resolve(runTextJob(job) as never);
