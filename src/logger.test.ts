@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createLogger, redactUrl } from './logger.ts';
 
-function capture() {
+function capture(format: 'json' | 'pretty' = 'json') {
   const lines: string[] = [];
   const stream = new Writable({
     write(chunk, _encoding, done) {
@@ -10,7 +10,7 @@ function capture() {
       done();
     },
   });
-  return { log: createLogger('info', stream), text: () => lines.join('') };
+  return { log: createLogger('info', stream, format), text: () => lines.join('') };
 }
 
 describe('logger', () => {
@@ -46,5 +46,14 @@ describe('logger', () => {
   it('redacts only secret query parameters', () => {
     expect(redactUrl('/a?code=1&state=2&page=3')).toBe('/a?code=[redacted]&state=[redacted]&page=3');
     expect(redactUrl('/a')).toBe('/a');
+  });
+
+  it('prints readable lines in the pretty format: time, level, message, fields; still redacted', () => {
+    const { log, text } = capture('pretty');
+    log.info({ postId: 'p1', refreshToken: 'RT-SECRET' }, 'post published');
+    const line = text().trim();
+    expect(line).toMatch(/^\[\d{2}:\d{2}:\d{2}\.\d{3}\] INFO: post published \{.*"postId":"p1"/);
+    expect(line).not.toContain('RT-SECRET');
+    expect(line.split('\n')).toHaveLength(1);
   });
 });

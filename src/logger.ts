@@ -1,4 +1,5 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
+import pinoPretty from 'pino-pretty';
 
 /** Query parameters whose values never reach a log line (OAuth codes and state, tokens). */
 const SECRET_QUERY_PARAMS = /^(code|state|code_verifier|token|access_token|refresh_token|client_secret)$/i;
@@ -47,8 +48,29 @@ export function redactUrl(url: string): string {
   return `${url.slice(0, q)}?${params.toString().replaceAll('%5Bredacted%5D', '[redacted]')}`;
 }
 
-/** JSON logger for the service. `destination` lets tests capture lines. */
-export function createLogger(level: string, destination?: DestinationStream): Logger {
+/** `json`: one JSON object per line (for machines); `pretty`: time, level, message and fields (for a terminal). */
+export type LogFormat = 'json' | 'pretty';
+
+/**
+ * The service's logger. JSON lines by default; `pretty` formats them for people with pino-pretty (colours,
+ * local time, one line per entry). `destination` lets tests capture lines.
+ */
+export function createLogger(
+  level: string,
+  destination?: DestinationStream,
+  format: LogFormat = 'json',
+): Logger {
+  const output =
+    format === 'pretty'
+      ? pinoPretty({
+          destination: destination ?? 1,
+          sync: true,
+          colorize: destination === undefined && process.stdout.isTTY === true,
+          translateTime: 'SYS:HH:MM:ss.l',
+          ignore: 'pid,hostname,service',
+          singleLine: true,
+        })
+      : destination;
   return pino(
     {
       level,
@@ -64,6 +86,6 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
         }),
       },
     },
-    destination,
+    output,
   );
 }

@@ -106,7 +106,7 @@ export async function createApp(baseConfig: Config, overrides: AppOverrides = {}
     xApiUrl: overrides.xApiUrl?.replace(/\/+$/, '') ?? baseConfig.xApiUrl,
     xAuthorizeUrl: overrides.xAuthorizeUrl ?? baseConfig.xAuthorizeUrl,
   });
-  const log = overrides.log ?? createLogger(config.logLevel);
+  const log = overrides.log ?? createLogger(config.logLevel, undefined, config.logFormat);
   const clock = overrides.clock ?? systemClock;
   const handle = await createDatabase(config.databaseUrl, { log, maxConnections: config.dbPoolSize });
   let deps: AppDeps;

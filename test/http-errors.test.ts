@@ -92,7 +92,7 @@ describe('error handler', () => {
     expect(body.status).toBe(400);
     expect(body.json.error).toMatchObject({
       code: 'invalid_request',
-      message: expect.stringContaining('"text"'),
+      message: '`text` must be a string.',
       details: [{ in: 'body', field: 'text', message: expect.any(String) }],
     });
     const query = await client.get('/api/v1/test/query?limit=500');

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
 import type { Database } from '../db/schema.ts';
 import { NotFoundError, ServiceUnavailableError } from '../http/errors.ts';
+import { cancelScheduledPostsOfAccount } from '../posts/posts.repository.ts';
 import { createUser } from '../users/users.repository.ts';
 import { type XClient, XError, type XTokenSet, type XUser } from '../x/index.ts';
 import { AccountRefreshFailedError, AccountUnusableError } from './accounts.errors.ts';
@@ -269,12 +270,7 @@ export function createAccountsService(deps: AccountsServiceDeps): AccountsServic
           })
           .where('id', '=', accountId)
           .execute();
-        await trx
-          .updateTable('posts')
-          .set({ status: 'canceled', updated_at: now })
-          .where('account_id', '=', accountId)
-          .where('status', '=', 'scheduled')
-          .execute();
+        await cancelScheduledPostsOfAccount(trx, accountId, now);
         await recordAccountEvent(trx, accountId, 'disconnected', null, now);
       });
       log.info({ accountId }, 'X account disconnected');

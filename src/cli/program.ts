@@ -39,7 +39,7 @@ function exitOnStartupError(error: unknown, config: Config): never {
 async function runService(mode: { http: boolean; worker: boolean }): Promise<void> {
   const baseConfig = configOrExit();
   let config = baseConfig;
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, undefined, config.logFormat);
   let sandbox: Sandbox | null = null;
   let app: App;
   let url: string | undefined;
@@ -206,7 +206,7 @@ export function buildProgram(): Command {
     .option('--state <file>', 'keep users, tweets and clients in this JSON file across restarts')
     .action(
       async (options: { port: number; host: string; tier: Tier; client: ClientInput[]; state?: string }) => {
-        const log = createLogger('info');
+        const log = createLogger('info', undefined, process.stdout.isTTY ? 'pretty' : 'json');
         const emulator = await createEmulator({
           tier: options.tier,
           clients: options.client,

@@ -44,6 +44,34 @@ describe('loadConfig', () => {
     expect(Object.isFrozen(config)).toBe(true);
   });
 
+  it('logs JSON unless stdout is a terminal, and LOG_FORMAT decides when set', () => {
+    const dir = tempDir();
+    const env = { XGATE_DATA_DIR: dir, XGATE_SECRET_KEY: KEY };
+    expect(loadConfig(env, { stdoutIsTTY: false }).logFormat).toBe('json');
+    expect(loadConfig(env, { stdoutIsTTY: true }).logFormat).toBe('pretty');
+    expect(loadConfig({ ...env, LOG_FORMAT: 'json' }, { stdoutIsTTY: true }).logFormat).toBe('json');
+    expect(loadConfig({ ...env, LOG_FORMAT: 'pretty' }, { stdoutIsTTY: false }).logFormat).toBe('pretty');
+    expect(() => loadConfig({ ...env, LOG_FORMAT: 'yaml' })).toThrow(/LOG_FORMAT: must be json or pretty/);
+  });
+
+  it('has the hardening defaults: 7-day sliding sessions, text, request, key and media limits', () => {
+    const config = loadConfig({ XGATE_DATA_DIR: tempDir(), XGATE_SECRET_KEY: KEY });
+    expect(config).toMatchObject({
+      sessionTtlHours: 168,
+      sessionMaxDays: 30,
+      textWorkers: 2,
+      textTimeoutMs: 2000,
+      rateLimitApiPerMinute: 3000,
+      rateLimitSignInPerMinute: 30,
+      rateLimitAuthFailuresPerMinute: 20,
+      maxApiKeysPerUser: 100,
+      mediaQuotaBytes: 2 * 1024 ** 3,
+      mediaUnusedTtlHours: 24,
+      mediaRetentionDays: 30,
+      secretKeySource: 'XGATE_SECRET_KEY',
+    });
+  });
+
   it('reads every variable', () => {
     const config = loadConfig({
       HOST: '0.0.0.0',

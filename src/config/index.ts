@@ -33,6 +33,8 @@ export interface Config {
   /** Port of the in-process emulator in sandbox mode (default PORT+1; 0 = any free port). */
   sandboxEmulatorPort: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** `json` (default when stdout is not a terminal) or `pretty` (default on a terminal). */
+  logFormat: 'json' | 'pretty';
   /** A browser session unused this many hours ends (the lifetime slides with use; default 168 = 7 days). */
   sessionTtlHours: number;
   /** No browser session lives longer than this many days, however much it is used (default 30). */
@@ -171,6 +173,10 @@ const envSchema = z.object({
       })
       .default('info'),
   ),
+  LOG_FORMAT: z.preprocess(
+    emptyToUndefined,
+    z.enum(['json', 'pretty'], { error: 'must be json or pretty' }).optional(),
+  ),
   XGATE_TRUST_PROXY: z.preprocess(
     emptyToUndefined,
     z
@@ -218,7 +224,10 @@ function decodeKey(text: string): Buffer | null {
  * Without `XGATE_SECRET_KEY` the key is read from `<dataDir>/secret.key`, generated there (mode 0600) on
  * first start, with a warning in `config.warnings`.
  */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  terminal: { stdoutIsTTY: boolean } = { stdoutIsTTY: process.stdout.isTTY === true },
+): Config {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     const seen = new Set<string>();
@@ -256,6 +265,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     xTier: e.X_TIER,
     sandboxEmulatorPort: e.XGATE_SANDBOX_EMULATOR_PORT ?? (e.PORT === 0 ? 0 : e.PORT + 1),
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT ?? (terminal.stdoutIsTTY ? 'pretty' : 'json'),
     sessionTtlHours: e.XGATE_SESSION_TTL_HOURS,
     sessionMaxDays: e.XGATE_SESSION_MAX_DAYS,
     trustProxy: e.XGATE_TRUST_PROXY,

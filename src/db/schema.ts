@@ -5,8 +5,18 @@
 
 export type AccountStatus = 'active' | 'needs_reconnect' | 'disconnected';
 export type PostStatus = 'scheduled' | 'publishing' | 'published' | 'failed' | 'needs_review' | 'canceled';
-/** `deleted`: the item's tweet was published, then deleted from X at the user's request (the post is `canceled`). */
-export type PostItemStatus = 'pending' | 'sending' | 'published' | 'failed' | 'unknown' | 'deleted';
+/**
+ * `deleted`: the item's tweet was published, then deleted from X at the user's request (the post is `canceled`).
+ * `canceled`: the post was canceled before this item was sent.
+ */
+export type PostItemStatus =
+  | 'pending'
+  | 'sending'
+  | 'published'
+  | 'failed'
+  | 'unknown'
+  | 'deleted'
+  | 'canceled';
 export type MediaType = 'image' | 'gif' | 'video';
 
 export interface UsersTable {

@@ -1,15 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, ResponseSerializationError } from 'fastify-type-provider-zod';
 import { AppError, type ErrorBody } from './errors.ts';
-
-/** One invalid field, as listed in `details` of a 400 `invalid_request`. */
-export interface FieldProblem {
-  /** `body`, `querystring`, `params` or `headers`. */
-  in: string;
-  /** Dotted path inside it, e.g. `items.0.text`; empty for the whole part. */
-  field: string;
-  message: string;
-}
+import { describeProblems, fieldProblems } from './field-messages.ts';
 
 /** Fastify's own client errors, mapped to stable codes. */
 const FASTIFY_CODES: Record<string, { status: number; code: string; message: string }> = {
@@ -86,24 +78,6 @@ function internalError(request: FastifyRequest, reply: FastifyReply): FastifyRep
   });
 }
 
-function fieldProblems(error: FastifyError): FieldProblem[] {
-  const where = error.validationContext ?? 'body';
-  return (error.validation ?? []).map((v) => ({
-    in: where,
-    field: v.instancePath.replace(/^\//, '').replaceAll('/', '.'),
-    message: v.message ?? 'is invalid',
-  }));
-}
-
-function describe(problems: FieldProblem[]): string {
-  const first = problems[0];
-  if (!first) return 'The request is invalid.';
-  const name = first.field === '' ? `The ${first.in}` : `The field "${first.field}" in the ${first.in}`;
-  const more =
-    problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : '';
-  return `${name} is invalid: ${first.message}${more}.`;
-}
-
 /**
  * Answers the errors Fastify's router raises before any route runs (a bad percent-encoding, a path parameter
  * over 100 characters) in the contract's shape; passed as Fastify's `frameworkErrors`, so these requests are
@@ -139,9 +113,9 @@ export function installErrorHandling(app: FastifyInstance): void {
       return send(reply, error.status, body);
     }
     if (hasZodFastifySchemaValidationErrors(error) || error.validation) {
-      const problems = fieldProblems(error);
+      const problems = fieldProblems(error, request);
       return send(reply, 400, {
-        error: { code: 'invalid_request', message: describe(problems), details: problems },
+        error: { code: 'invalid_request', message: describeProblems(problems), details: problems },
       });
     }
     if (error instanceof ResponseSerializationError) {

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
-import type { FieldProblem } from './error-handler.ts';
 import { ValidationError } from './errors.ts';
+import type { FieldProblem } from './field-messages.ts';
 import type { ZodFastify } from './types.ts';
 
 /** Deepest nesting of arrays and objects a JSON body may have. xgate's own bodies need 4. */
@@ -95,8 +95,21 @@ export function installJsonParser(app: ZodFastify): void {
       return;
     }
     parse(request, text, (error, value) => {
-      if (error instanceof SyntaxError) done(invalidJson(text, error), undefined);
-      else done(error, value);
+      if (error === null) return done(null, value);
+      // Fastify's parser says only that the JSON is invalid: parse again for where and why.
+      try {
+        JSON.parse(text);
+      } catch (syntax) {
+        if (syntax instanceof SyntaxError) return done(invalidJson(text, syntax), undefined);
+      }
+      done(
+        new ValidationError(
+          'The request body uses the key "__proto__" or "constructor", which xgate refuses.',
+          undefined,
+          'invalid_json',
+        ),
+        undefined,
+      );
     });
   });
 }

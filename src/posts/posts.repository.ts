@@ -1,4 +1,11 @@
-import { type Insertable, type Kysely, type Selectable, sql, type Transaction } from 'kysely';
+import {
+  type Insertable,
+  type Kysely,
+  type Selectable,
+  type SelectQueryBuilder,
+  sql,
+  type Transaction,
+} from 'kysely';
 import type {
   AccountStatus,
   Database,
@@ -120,6 +127,22 @@ export async function findPostingAccount(
         subscriptionType: row.subscription_type,
       }
     : undefined;
+}
+
+/** The id of the user's account with this X username (any case), if there is one: to help who passed a name. */
+export async function findAccountIdByUsername(
+  db: Executor,
+  userId: string,
+  username: string,
+): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('accounts')
+    .select('id')
+    .where('user_id', '=', userId)
+    .where(sql<string>`lower(username)`, '=', username.toLowerCase())
+    .orderBy('created_at')
+    .executeTakeFirst();
+  return row?.id;
 }
 
 /** What a new post is made of; `now` is its creation time. */
@@ -266,14 +289,54 @@ export async function updateScheduledPost(
   return true;
 }
 
-/** `scheduled` → `canceled` in one conditional statement; false if the post was not scheduled. */
+/**
+ * `scheduled` → `canceled` (its unsent items too, so its history reads true item by item) in one transaction;
+ * false if the post was not scheduled.
+ */
 export async function cancelScheduledPost(
-  db: Executor,
+  db: Kysely<Database>,
   userId: string,
   id: string,
   now: number,
 ): Promise<boolean> {
-  return cancelPostIn(db, userId, id, now, ['scheduled']);
+  return db.transaction().execute(async (trx) => {
+    if (!(await cancelPostIn(trx, userId, id, now, ['scheduled']))) return false;
+    await cancelPendingItems(trx, trx.selectFrom('posts').select('id').where('id', '=', id));
+    return true;
+  });
+}
+
+/** Cancels every scheduled post of an account, and their unsent items (the account was disconnected). */
+export async function cancelScheduledPostsOfAccount(
+  trx: Transaction<Database>,
+  accountId: string,
+  now: number,
+): Promise<void> {
+  const scheduled = trx
+    .selectFrom('posts')
+    .select('id')
+    .where('account_id', '=', accountId)
+    .where('status', '=', 'scheduled');
+  await cancelPendingItems(trx, scheduled);
+  await trx
+    .updateTable('posts')
+    .set({ status: 'canceled', updated_at: now })
+    .where('account_id', '=', accountId)
+    .where('status', '=', 'scheduled')
+    .execute();
+}
+
+/** `pending` items of the posts `postIds` selects → `canceled` (sent ones keep their status). */
+async function cancelPendingItems(
+  trx: Transaction<Database>,
+  postIds: SelectQueryBuilder<Database, 'posts', { id: string }>,
+): Promise<void> {
+  await trx
+    .updateTable('post_items')
+    .set({ status: 'canceled' })
+    .where('post_id', 'in', postIds)
+    .where('status', '=', 'pending')
+    .execute();
 }
 
 /** Records that an item's tweet was deleted from X. */

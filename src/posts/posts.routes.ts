@@ -9,7 +9,15 @@ import { countScheduledPosts, type ListPosition, type Post } from './posts.repos
 import type { PostsService } from './posts.service.ts';
 
 const POST_STATUSES = ['scheduled', 'publishing', 'published', 'failed', 'needs_review', 'canceled'] as const;
-const ITEM_STATUSES = ['pending', 'sending', 'published', 'failed', 'unknown', 'deleted'] as const;
+const ITEM_STATUSES = [
+  'pending',
+  'sending',
+  'published',
+  'failed',
+  'unknown',
+  'deleted',
+  'canceled',
+] as const;
 /**
  * Longest text accepted in one field, in UTF-16 units, checked before any parsing. Twice X's 25,000 weighted
  * characters: every Premium post of Latin or CJK text, ordinary emoji and URLs fits, and measuring it is bounded.
@@ -21,13 +29,39 @@ const itemInput = z.strictObject({
   mediaIds: z.array(z.string().min(1).max(100)).max(20).optional().describe('Ids from `POST /api/v1/media`.'),
 });
 
+/** An ISO 8601 date-time with an offset, as `z.iso.datetime({ offset: true })` takes it. */
+const isoWithOffset = z.iso.datetime({ offset: true });
+/** Date and time without an offset: a common mistake, with its own message. */
+const LOCAL_DATE_TIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/;
+
 const scheduledAtInput = z
-  .union([z.number().int().nonnegative(), z.iso.datetime({ offset: true })])
-  .transform((v) => (typeof v === 'number' ? v : Date.parse(v)))
+  .union([z.number(), z.string().max(100)])
+  .transform((value, ctx) => {
+    if (typeof value === 'number') {
+      if (Number.isSafeInteger(value) && value >= 0) return value;
+      ctx.addIssue({ code: 'custom', message: 'must be whole epoch milliseconds (e.g. 1796000000000)' });
+      return z.NEVER;
+    }
+    if (isoWithOffset.safeParse(value).success) return Date.parse(value);
+    ctx.addIssue({
+      code: 'custom',
+      message: LOCAL_DATE_TIME.test(value)
+        ? `needs a time zone offset: add \`Z\` for UTC or one like \`+02:00\` (e.g. "${value.replace(' ', 'T')}Z")`
+        : 'must be an ISO 8601 date-time with an offset (e.g. "2026-12-01T09:00:00Z") or epoch milliseconds',
+    });
+    return z.NEVER;
+  })
   .describe('Epoch milliseconds or an ISO 8601 date-time with offset (e.g. `2026-12-01T09:00:00Z`).');
 
+/** What `accountId` is and where to find it (used in messages too). */
+const accountIdInput = z
+  .string()
+  .min(1)
+  .max(100)
+  .describe('The id of one of your X accounts, listed by `GET /api/v1/accounts`.');
+
 const createBody = z.strictObject({
-  accountId: z.string().min(1).max(100),
+  accountId: accountIdInput,
   items: z.array(itemInput).max(1000).describe('One item is one tweet; several make a thread.'),
   scheduledAt: scheduledAtInput.optional().describe('Absent: publish now.'),
 });
@@ -51,7 +85,11 @@ const postSchema = z.object({
       position: z.number(),
       text: z.string(),
       mediaIds: z.array(z.string()),
-      status: z.enum(ITEM_STATUSES).describe('`deleted`: published, then deleted from X by a DELETE.'),
+      status: z
+        .enum(ITEM_STATUSES)
+        .describe(
+          '`deleted`: published, then deleted from X by a DELETE; `canceled`: never sent, the post was canceled.',
+        ),
       tweetId: z.string().optional(),
       url: z
         .string()

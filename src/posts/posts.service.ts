@@ -12,6 +12,7 @@ import {
   cancelScheduledPost,
   DELETABLE_STATUSES,
   type DraftItem,
+  findAccountIdByUsername,
   findPost,
   findPostingAccount,
   findPostStatus,
@@ -204,7 +205,7 @@ export class PostsService {
   /** The text limit for one of the user's accounts (280, or 25,000 for long posts); 404 if not theirs. */
   async textLimitFor(userId: string, accountId: string): Promise<number> {
     const account = await findPostingAccount(this.deps.db, userId, accountId);
-    if (!account) throw accountNotFound();
+    if (!account) throw await this.#accountNotFound(userId, accountId);
     return maxWeightedLengthFor(account.subscriptionType);
   }
 
@@ -233,7 +234,7 @@ export class PostsService {
 
   async #postingAccount(userId: string, accountId: string): Promise<PostingAccount> {
     const account = await findPostingAccount(this.deps.db, userId, accountId);
-    if (!account) throw accountNotFound();
+    if (!account) throw await this.#accountNotFound(userId, accountId);
     if (account.status !== 'active') {
       throw new PostRuleError(
         'account_not_active',
@@ -246,14 +247,45 @@ export class PostsService {
     return account;
   }
 
+  /**
+   * 404 `account_not_found` that says where account ids come from, and recognises a username passed as the id
+   * (`@name` or `name`), naming the right id when the user has that account.
+   */
+  async #accountNotFound(userId: string, accountId: string): Promise<ReferenceNotFoundError> {
+    const pointer = '`accountId` takes the id of one of your X accounts, listed by `GET /api/v1/accounts`';
+    const name = /^@?([A-Za-z0-9_]{1,15})$/.exec(accountId)?.[1];
+    const looksLikeName =
+      name !== undefined && (accountId.startsWith('@') || !/^[0-9a-f-]{32,36}$/i.test(accountId));
+    if (looksLikeName) {
+      const id = await findAccountIdByUsername(this.deps.db, userId, name);
+      const found = id
+        ? ` Your account @${name} has the id "${id}".`
+        : ` None of your X accounts is @${name}; connect it first (GET /auth/x/login?connect=1).`;
+      return new ReferenceNotFoundError(
+        'account_not_found',
+        `"${accountId}" looks like an X username, not an account id: ${pointer}.${found}`,
+        { field: 'accountId', username: name, ...(id && { accountId: id }) },
+      );
+    }
+    return new ReferenceNotFoundError(
+      'account_not_found',
+      `None of your X accounts has the id "${accountId}": ${pointer}.`,
+      { field: 'accountId' },
+    );
+  }
+
   #checkSchedule(scheduledAt: number | undefined, now: number): number {
     if (scheduledAt === undefined) return now;
     if (scheduledAt < now - SCHEDULE_SKEW_MS) {
-      throw new PostRuleError('scheduled_in_past', `The scheduled time ${iso(scheduledAt)} is in the past.`, {
-        field: 'scheduledAt',
-        scheduledAt,
-        now,
-      });
+      // Unix time in seconds read as milliseconds lands in January 1970.
+      const seconds = scheduledAt < 100_000_000_000 && scheduledAt * 1000 > now - SCHEDULE_SKEW_MS;
+      throw new PostRuleError(
+        'scheduled_in_past',
+        seconds
+          ? `The scheduled time ${iso(scheduledAt)} is in the past: ${scheduledAt} looks like Unix time in seconds, but \`scheduledAt\` takes milliseconds (${scheduledAt * 1000}, ${iso(scheduledAt * 1000)}) or an ISO 8601 date-time. To post now, leave \`scheduledAt\` out.`
+          : `The scheduled time ${iso(scheduledAt)} is in the past. To post now, leave \`scheduledAt\` out; to schedule, give a later time.`,
+        { field: 'scheduledAt', scheduledAt, now },
+      );
     }
     const horizonDays = this.deps.config.scheduleHorizonDays;
     const latest = now + horizonDays * 24 * 60 * 60 * 1000;
@@ -355,12 +387,6 @@ export class PostsService {
       },
     );
   }
-}
-
-function accountNotFound(): ReferenceNotFoundError {
-  return new ReferenceNotFoundError('account_not_found', 'The account was not found.', {
-    field: 'accountId',
-  });
 }
 
 function notEditable(status: PostStatus): ConflictError {

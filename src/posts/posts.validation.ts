@@ -9,6 +9,18 @@ export const MAX_IMAGES_PER_ITEM = 4;
 /** What validation needs to know about the media a post refers to (the user's own media only). */
 export type OwnedMedia = ReadonlyMap<string, { mediaType: MediaType }>;
 
+const ORDINAL_SUFFIXES = ['th', 'st', 'nd', 'rd'];
+
+/**
+ * How messages name an item: by its position as the API counts (from 0) and as people count, e.g.
+ * "items[1] (the 2nd item)". `details.item` is the same position.
+ */
+export function itemName(index: number): string {
+  const n = index + 1;
+  const suffix = (n % 100 >= 11 && n % 100 <= 13 ? undefined : ORDINAL_SUFFIXES[n % 10]) ?? 'th';
+  return `items[${index}] (the ${n}${suffix} item)`;
+}
+
 /** An item's text as it is stored and checked: blank text counts as none. */
 export function itemText(item: { text: string }): string {
   return item.text.trim() === '' ? '' : item.text;
@@ -36,28 +48,32 @@ export function validateItems(
     );
   }
   return items.map((item, index) => {
-    const n = index + 1;
+    const name = itemName(index);
     const mediaIds = [...(item.mediaIds ?? [])];
     const text = itemText(item);
     if (text === '' && mediaIds.length === 0) {
-      throw new PostRuleError('empty_item', `Item ${n} has neither text nor media.`, {
-        item: index,
-        field: 'text',
-      });
+      throw new PostRuleError(
+        'empty_item',
+        `${name} has neither text nor media: give it text, media, or remove it.`,
+        {
+          item: index,
+          field: 'text',
+        },
+      );
     }
     if (text !== '') {
       const check = rules.checks[index]!;
       if (check.problem === 'text_too_long') {
         throw new PostRuleError(
           'text_too_long',
-          `Item ${n} is ${check.weightedLength} characters long as X counts them; the limit for this account is ${check.limit}.`,
+          `${name} is ${check.weightedLength} characters long as X counts them; the limit for this account is ${check.limit}. Shorten it, or cut the text into a thread with POST /api/v1/threads/split.`,
           { item: index, field: 'text', weightedLength: check.weightedLength, limit: check.limit },
         );
       }
       if (check.problem === 'invalid_characters') {
         throw new PostRuleError(
           'invalid_characters',
-          `Item ${n} contains characters X does not accept (U+FFFE, U+FEFF or U+FFFF).`,
+          `${name} contains characters X does not accept (U+FFFE, U+FEFF or U+FFFF); remove them.`,
           { item: index, field: 'text' },
         );
       }
@@ -68,9 +84,9 @@ export function validateItems(
 }
 
 function checkMedia(mediaIds: string[], index: number, owned: OwnedMedia): void {
-  const n = index + 1;
+  const name = itemName(index);
   if (new Set(mediaIds).size !== mediaIds.length) {
-    throw new PostRuleError('duplicate_media', `Item ${n} lists the same media more than once.`, {
+    throw new PostRuleError('duplicate_media', `${name} lists the same media more than once.`, {
       item: index,
       field: 'mediaIds',
     });
@@ -81,7 +97,7 @@ function checkMedia(mediaIds: string[], index: number, owned: OwnedMedia): void 
     if (!media) {
       throw new ReferenceNotFoundError(
         'media_not_found',
-        `Item ${n} refers to media ${id}, which was not found.`,
+        `${name} refers to media "${id}", which is not among your uploads: upload the file first with POST /api/v1/media and use the id it answers.`,
         {
           item: index,
           field: 'mediaIds',
@@ -95,14 +111,14 @@ function checkMedia(mediaIds: string[], index: number, owned: OwnedMedia): void 
   if (moving.length > 0 && types.length > 1) {
     throw new PostRuleError(
       'mixed_media',
-      `Item ${n} combines a ${moving[0] === 'gif' ? 'GIF' : 'video'} with other media; X allows one GIF or one video alone, or up to ${MAX_IMAGES_PER_ITEM} images.`,
+      `${name} combines a ${moving[0] === 'gif' ? 'GIF' : 'video'} with other media; X allows one GIF or one video alone, or up to ${MAX_IMAGES_PER_ITEM} images.`,
       { item: index, field: 'mediaIds' },
     );
   }
   if (types.length > MAX_IMAGES_PER_ITEM) {
     throw new PostRuleError(
       'too_many_media',
-      `Item ${n} has ${types.length} images; X allows at most ${MAX_IMAGES_PER_ITEM} per tweet.`,
+      `${name} has ${types.length} images; X allows at most ${MAX_IMAGES_PER_ITEM} per tweet. Move the rest to another item of the thread.`,
       { item: index, field: 'mediaIds', count: types.length, limit: MAX_IMAGES_PER_ITEM },
     );
   }
