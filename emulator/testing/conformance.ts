@@ -4,12 +4,10 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule, { type FormatsPlugin } from 'ajv-formats';
 
 /**
- * X's OpenAPI spec v2.166 (the last with the classic names the live API uses), kept beside the checkout:
- * `<repo>/../shared/reference/`.
+ * X's OpenAPI spec v2.166 (the last with the classic names the live API uses), vendored in this repository:
+ * `emulator/testing/x-openapi/` (its README says where it comes from and how to update it).
  */
-export const SPEC_PATH = fileURLToPath(
-  new URL('../../../shared/reference/x-openapi-2.166.json', import.meta.url),
-);
+export const SPEC_PATH = fileURLToPath(new URL('./x-openapi/x-openapi-2.166.json', import.meta.url));
 
 const SPEC_ID = 'x-openapi';
 

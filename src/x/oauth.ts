@@ -1,5 +1,5 @@
 /**
- * OAuth 2.0 Authorization Code + PKCE against X, through oauth4webapi (shared/reference/x-api.md §1).
+ * OAuth 2.0 Authorization Code + PKCE against X, through oauth4webapi (docs/x-api.md §1).
  * X publishes no discovery document, so the authorization server metadata is built by hand from `X_API_URL`
  * and `X_AUTHORIZE_URL`.
  */

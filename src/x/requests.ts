@@ -1,5 +1,5 @@
 /**
- * Pure request builders and response readers for X's v2 endpoints (shared/reference/x-api.md §2–§3).
+ * Pure request builders and response readers for X's v2 endpoints (docs/x-api.md §2–§3).
  * Builders return an `XRequest`; `transport.send()` does the I/O.
  */
 import { classifyFailure, XError } from './errors.ts';

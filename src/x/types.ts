@@ -1,6 +1,6 @@
 /**
  * The X API client's public shapes. Implemented in `client.ts`; used by accounts/, media/ and delivery/.
- * Facts: ../shared/reference/x-api.md.
+ * Facts: docs/x-api.md.
  */
 
 /** A token pair as xgate keeps it. `expiresAt` is epoch ms (X answers `expires_in: 7200`). */
