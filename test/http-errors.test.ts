@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ConflictError, NotFoundError } from '../src/http/errors.ts';
+import { ConflictError, NotFoundError } from '../src/errors/index.ts';
 import type { RouteModule } from '../src/http/types.ts';
 import { routeModules } from '../src/modules.ts';
 import {

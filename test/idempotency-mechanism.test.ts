@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ServiceUnavailableError } from '../src/http/errors.ts';
+import { ServiceUnavailableError } from '../src/errors/index.ts';
 import type { RouteModule } from '../src/http/types.ts';
 import { idempotencyModule } from '../src/idempotency/index.ts';
 import {

@@ -1,4 +1,4 @@
-import { AppError } from '../http/errors.ts';
+import { AppError } from '../errors/index.ts';
 import type { XError } from '../x/index.ts';
 
 /** 409: the account cannot be used until its owner acts: `account_needs_reconnect` or `account_disconnected`. */

@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
 import type { Database } from '../db/schema.ts';
-import { NotFoundError, ServiceUnavailableError } from '../http/errors.ts';
+import { NotFoundError, ServiceUnavailableError } from '../errors/index.ts';
 import { cancelScheduledPostsOfAccount } from '../posts/posts.repository.ts';
 import { createUser } from '../users/users.repository.ts';
 import { type XClient, XError, type XTokenSet, type XUser } from '../x/index.ts';

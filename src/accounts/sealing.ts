@@ -1,4 +1,5 @@
 import { createSealer } from '../crypto/sealing.ts';
+import { AppError } from '../errors/index.ts';
 
 /** Which token a sealed value holds; part of the associated data, so the two columns cannot be swapped. */
 export type TokenKind = 'access' | 'refresh';
@@ -15,11 +16,13 @@ export interface TokenSealer {
 }
 
 /** A sealed token that does not open: another key (XGATE_SECRET_KEY changed), another row, or tampering. */
-export class TokenUnsealError extends Error {
-  readonly code = 'token_unseal_failed';
+export class TokenUnsealError extends AppError {
   constructor(accountId: string) {
-    super(`The stored token of account ${accountId} cannot be opened with the current XGATE_SECRET_KEY.`);
-    this.name = 'TokenUnsealError';
+    super(
+      500,
+      'token_unseal_failed',
+      `The stored token of account ${accountId} cannot be opened with the current XGATE_SECRET_KEY.`,
+    );
   }
 }
 

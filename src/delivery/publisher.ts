@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
+import { AccountUnusableError } from '../accounts/accounts.errors.ts';
 import type { Clock } from '../clock.ts';
 import type { PostStatus } from '../db/schema.ts';
+import { MediaMissingError } from '../media/x-upload.ts';
 import { XError, type XUserApi } from '../x/index.ts';
 import type { DeliveryMetrics } from './delivery.metrics.ts';
 import type { ClaimedItem, ClaimedPost, DeliveryRepository, Finish, Release } from './delivery.repository.ts';
@@ -73,11 +75,6 @@ class NoToken extends Error {
   ) {
     super(message);
   }
-}
-
-function errorCode(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
 }
 
 /**
@@ -351,8 +348,8 @@ class PostRun {
       );
       return false;
     }
-    if (errorCode(error) === 'media_missing') {
-      await this.failItem(index, 'media_missing', (error as Error).message);
+    if (error instanceof MediaMissingError) {
+      await this.failItem(index, error.code, error.message);
       return false;
     }
     throw error;
@@ -498,11 +495,10 @@ class PostRun {
 
   private toNoToken(error: unknown): NoToken {
     if (error instanceof NoToken) return error;
-    const code = errorCode(error);
     const message = error instanceof Error ? error.message : String(error);
     const retryAfterMs = (error as { retryAfterMs?: unknown } | null)?.retryAfterMs;
     return new NoToken(
-      code === 'account_needs_reconnect' || code === 'account_disconnected',
+      error instanceof AccountUnusableError,
       message,
       typeof retryAfterMs === 'number' ? retryAfterMs : undefined,
     );

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.ts';
 import type { Database, PostItemStatus } from '../db/schema.ts';
-import { ConflictError, NotFoundError, ValidationError } from '../http/errors.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../errors/index.ts';
 
 /** What a person decided about a post xgate could not finish on its own. */
 export interface Resolution {

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../deps.ts';
-import { authenticateApiKey } from '../users/api-keys.repository.ts';
-import { ForbiddenError, TooManyRequestsError, UnauthorizedError } from './errors.ts';
+import { ForbiddenError, TooManyRequestsError, UnauthorizedError } from '../errors/index.ts';
+import { authenticateApiKey } from '../users/index.ts';
 import { RateLimiter } from './rate-limit.ts';
 import type { AuthMode, AuthUser, ZodFastify } from './types.ts';
 

@@ -1,10 +1,10 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, ResponseSerializationError } from 'fastify-type-provider-zod';
-import { AppError, type ErrorBody } from './errors.ts';
+import { AppError, type ErrorBody, type ErrorCode } from '../errors/index.ts';
 import { describeProblems, fieldProblems } from './field-messages.ts';
 
 /** Fastify's own client errors, mapped to stable codes. */
-const FASTIFY_CODES: Record<string, { status: number; code: string; message: string }> = {
+const FASTIFY_CODES: Record<string, { status: number; code: ErrorCode; message: string }> = {
   FST_ERR_CTP_BODY_TOO_LARGE: {
     status: 413,
     code: 'payload_too_large',
@@ -53,7 +53,7 @@ const FASTIFY_CODES: Record<string, { status: number; code: string; message: str
 };
 
 /** Codes for other 4xx errors thrown by plugins (their messages are meant for clients). */
-const CLIENT_ERROR_CODES: Record<number, string> = {
+const CLIENT_ERROR_CODES: Record<number, ErrorCode> = {
   401: 'unauthorized',
   403: 'forbidden',
   404: 'not_found',
@@ -62,7 +62,7 @@ const CLIENT_ERROR_CODES: Record<number, string> = {
   408: 'request_timeout',
   413: 'payload_too_large',
   415: 'unsupported_media_type',
-  429: 'too_many_requests',
+  429: 'rate_limited',
 };
 
 function send(reply: FastifyReply, status: number, body: ErrorBody): FastifyReply {

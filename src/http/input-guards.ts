@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { ValidationError } from './errors.ts';
+import { ValidationError } from '../errors/index.ts';
 import type { FieldProblem } from './field-messages.ts';
 import type { ZodFastify } from './types.ts';
 

@@ -1,4 +1,4 @@
-import { AppError, ConflictError, UnprocessableError, ValidationError } from '../http/errors.ts';
+import { AppError, ConflictError, UnprocessableError, ValidationError } from '../errors/index.ts';
 
 /** 400 `invalid_idempotency_key`: the header is empty, too long, repeated or not printable ASCII. */
 export class InvalidIdempotencyKeyError extends ValidationError {

@@ -10,6 +10,7 @@ export { mediaView } from './media.routes.ts';
 export { type CreateOptions, MAX_ALT_TEXT_LENGTH, MediaService } from './media.service.ts';
 export { MediaStorage, type ReceivedFile } from './media.storage.ts';
 export { GifFrameCounter, type MediaLimits, sniffMedia } from './sniff.ts';
+export { createMediaUploader, MediaMissingError } from './x-upload.ts';
 
 /** Where media files live and how big they may be, from the config. */
 export function createMediaStorage(config: AppDeps['config']): MediaStorage {

@@ -1,5 +1,5 @@
 import type { MediaType } from '../db/schema.ts';
-import { AppError } from '../http/errors.ts';
+import { AppError } from '../errors/index.ts';
 
 const MB = 1024 * 1024;
 

@@ -1,8 +1,8 @@
 import multipart from '@fastify/multipart';
 import { z } from 'zod';
 import type { AppDeps } from '../deps.ts';
+import { AppError, ValidationError } from '../errors/index.ts';
 import { requireUser } from '../http/auth.ts';
-import { AppError, ValidationError } from '../http/errors.ts';
 import type { RouteModule, ZodFastify } from '../http/types.ts';
 import type { Media } from './media.repository.ts';
 import { MAX_ALT_TEXT_LENGTH, type MediaService } from './media.service.ts';

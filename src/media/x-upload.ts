@@ -3,6 +3,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import type { Kysely } from 'kysely';
 import type { Database, MediaType } from '../db/schema.ts';
+import { AppError } from '../errors/index.ts';
 import type { XMediaCategory, XMediaSource, XUserApi } from '../x/index.ts';
 
 /** Files up to this size are read into memory for upload; bigger ones (videos) are streamed from disk. */
@@ -15,11 +16,14 @@ const categories: Record<MediaType, XMediaCategory> = {
 };
 
 /** A stored media file is gone (deleted, or the data dir lost it): the item cannot be published as written. */
-export class MediaMissingError extends Error {
-  readonly code = 'media_missing';
+export class MediaMissingError extends AppError {
   constructor(mediaId: string) {
-    super(`The media ${mediaId} attached to this post no longer exists in xgate's storage.`);
-    this.name = 'MediaMissingError';
+    super(
+      409,
+      'media_missing',
+      `The media ${mediaId} attached to this post no longer exists in xgate's storage. Upload the file again and edit the post to use it.`,
+      { details: { mediaId } },
+    );
   }
 }
 

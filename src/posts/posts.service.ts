@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config/index.ts';
 import type { Database, PostStatus } from '../db/schema.ts';
-import { AppError, ConflictError, NotFoundError, ServiceUnavailableError } from '../http/errors.ts';
+import { AppError, ConflictError, NotFoundError, ServiceUnavailableError } from '../errors/index.ts';
 import { findMediaByIds } from '../media/media.repository.ts';
 import type { CreateOptions } from '../media/media.service.ts';
 import { type BudgetConstraint, findSlot, tierWindows } from './budget.ts';

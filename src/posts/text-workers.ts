@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { AppError, ServiceUnavailableError } from '../http/errors.ts';
+import { AppError, ServiceUnavailableError } from '../errors/index.ts';
 import { runTextJob, type TextJob, type TextJobResults } from './text-jobs.ts';
 
 /**

@@ -1,5 +1,5 @@
 import type { AppDeps } from '../deps.ts';
-import { AppError } from '../http/errors.ts';
+import { AppError } from '../errors/index.ts';
 import { XError } from '../x/index.ts';
 import type { TweetDeleter } from './posts.service.ts';
 

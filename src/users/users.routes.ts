@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { accountSchema, listAccountsOfUser, toAccountView } from '../accounts/index.ts';
+import { NotFoundError, UnprocessableError } from '../errors/index.ts';
 import { requireUser } from '../http/auth.ts';
-import { NotFoundError, UnprocessableError } from '../http/errors.ts';
 import type { RouteModule } from '../http/types.ts';
 import { countApiKeys, createApiKey, listApiKeys, revokeApiKey } from './api-keys.repository.ts';
 
