@@ -1,5 +1,6 @@
 import { accountsRoutes, refresherLoop } from './accounts/index.ts';
 import { deliveryRoutes, dispatcherLoop } from './delivery/index.ts';
+import { eventsPurgeLoop, eventsRoutes } from './events/index.ts';
 import { homeRoutes } from './home/home.routes.ts';
 import type { RouteModule } from './http/types.ts';
 import { idempotencyModule, idempotencyPurgeLoop } from './idempotency/index.ts';
@@ -23,6 +24,7 @@ export const routeModules: readonly RouteModule[] = [
   mediaModule,
   postsModule,
   deliveryRoutes,
+  eventsRoutes,
   homeRoutes,
 ];
 
@@ -33,4 +35,5 @@ export const workerLoops: readonly WorkerLoopFactory[] = [
   idempotencyPurgeLoop,
   sessionsPurgeLoop,
   mediaPurgeLoop,
+  eventsPurgeLoop,
 ];

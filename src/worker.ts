@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { pause } from './clock.ts';
 import type { AppDeps } from './deps.ts';
 
 /**
@@ -25,19 +26,6 @@ export interface Worker {
   start(): void;
   /** Stops taking work, waits for every in-flight `runOnce` to return. */
   stop(): Promise<void>;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 /** Longest pause after repeated failures (e.g. the database is down), in ms. */
@@ -74,10 +62,10 @@ export function createWorker(loops: readonly WorkerLoop[], log: Logger): Worker 
           { err: error, loop: loop.name, failures, pauseMs },
           'worker loop failed; retrying after a pause',
         );
-        await sleep(pauseMs, signal);
+        await pause(pauseMs, signal);
         continue;
       }
-      if (done === 0) await sleep(loop.idleMs, signal);
+      if (done === 0) await pause(loop.idleMs, signal);
     }
   }
 

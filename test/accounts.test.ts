@@ -220,6 +220,16 @@ describeEachDialect('accounts: sign in with X, vault, routes', (ctx) => {
       expect(account.statusReason).toContain('"offline.access"');
       expect(account.statusReason).toContain('"media.write"');
       expect(account.statusReason).toContain('Reconnect');
+      const events = await deps()
+        .db.selectFrom('events')
+        .select(['type', 'data'])
+        .where('subject_id', '=', account.id)
+        .orderBy('seq')
+        .execute();
+      expect(events.map((e) => [e.type, JSON.parse(e.data).username])).toEqual([
+        ['account.connected', 'narrow'],
+        ['account.needs_reconnect', 'narrow'],
+      ]);
     });
   });
 

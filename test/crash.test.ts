@@ -154,6 +154,14 @@ async function verify(scenario: Scenario): Promise<{ needsReview: number; publis
   const rows = await handle.db.selectFrom('posts').select(['id', 'status', 'error_message']).execute();
   const items = await handle.db.selectFrom('post_items').selectAll().orderBy('position').execute();
   expect(rows.filter((r) => r.status === 'publishing' || r.status === 'scheduled')).toEqual([]);
+  // One event per final state change, written with it: none missing, none doubled, whatever was killed when.
+  const events = await handle.db
+    .selectFrom('events')
+    .select(['subject_id', 'type', 'data'])
+    .orderBy('tx')
+    .orderBy('seq')
+    .execute();
+  const eventsOf = (postId: string) => events.filter((e) => e.subject_id === postId);
 
   let needsReview = 0;
   let published = 0;
@@ -167,10 +175,16 @@ async function verify(scenario: Scenario): Promise<{ needsReview: number; publis
       expect(row.error_message).toBeTruthy();
       const unknown = own.filter((i) => i.status === 'unknown');
       expect(unknown).toHaveLength(1);
+      expect(eventsOf(row.id).map((e) => e.type)).toEqual(['post.needs_review']);
       continue;
     }
     expect(row.status, `${row.id}: ${row.error_message}`).toBe('published');
     published += 1;
+    const ofPost = eventsOf(row.id);
+    expect(ofPost.map((e) => e.type)).toEqual(['post.published']);
+    expect(JSON.parse(ofPost[0]!.data).items.map((i: { tweetId: string }) => i.tweetId)).toEqual(
+      own.map((i) => i.tweet_id),
+    );
     let previous: string | null = null;
     for (const [index, text] of texts.entries()) {
       const tweet = byText.get(text)?.[0];

@@ -31,6 +31,18 @@ describeEachDialect('dispatcher', (ctx) => {
     await h?.close();
   });
 
+  /** The events recorded about a post or an account, in log order. */
+  async function eventsOf(subjectId: string) {
+    const rows = await h.handle.db
+      .selectFrom('events')
+      .select(['type', 'data'])
+      .where('subject_id', '=', subjectId)
+      .orderBy('tx')
+      .orderBy('seq')
+      .execute();
+    return rows.map((row) => ({ type: row.type, data: JSON.parse(row.data) }));
+  }
+
   it('publishes a single tweet and records its id', async () => {
     const account = await h.makeAccount();
     const id = await h.makePost(account, [{ text: 'Hello from xgate' }]);
@@ -39,6 +51,23 @@ describeEachDialect('dispatcher', (ctx) => {
     expect(post.status).toBe('published');
     const [tweet] = expectChain(h, account.xUserId, ['Hello from xgate']);
     expect(post.items[0]!.tweetId).toBe(tweet!.id);
+    expect(await eventsOf(id)).toEqual([
+      {
+        type: 'post.published',
+        data: {
+          postId: id,
+          accountId: account.accountId,
+          status: 'published',
+          items: [
+            {
+              position: 0,
+              tweetId: tweet!.id,
+              url: expect.stringMatching(/^https:\/\/x\.com\/.+\/status\/\d+$/),
+            },
+          ],
+        },
+      },
+    ]);
   });
 
   it('publishes a 5-item thread with images as a reply chain, in order', async () => {
@@ -98,6 +127,15 @@ describeEachDialect('dispatcher', (ctx) => {
     expect(post.errorMessage).toContain('X refused item 2 as a duplicate of a recent post by this account.');
     expect(post.items.map((i) => i.status)).toEqual(['published', 'failed']);
     expect(ledgerOf(h, account.xUserId).filter((t) => t.text === 'Same words twice')).toHaveLength(1);
+    expect(await eventsOf(second)).toEqual([
+      {
+        type: 'post.failed',
+        data: expect.objectContaining({
+          status: 'failed',
+          error: expect.objectContaining({ code: 'x_duplicate_content' }),
+        }),
+      },
+    ]);
   });
 
   for (const fault of [
@@ -233,6 +271,7 @@ describeEachDialect('dispatcher', (ctx) => {
       .executeTakeFirstOrThrow();
     expect(row.status).toBe('needs_reconnect');
     expect(ledgerOf(h, account.xUserId)).toHaveLength(0);
+    expect((await eventsOf(account.accountId)).map((e) => e.type)).toEqual(['account.needs_reconnect']);
   });
 
   it('counts published posts and lateness in the metrics', async () => {

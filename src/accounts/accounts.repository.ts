@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { AccountStatus, AccountsTable, Database } from '../db/schema.ts';
+import { appendEvents, type NewEvent } from '../events/index.ts';
 
 /** An X account as the rest of xgate sees it: never its tokens. */
 export interface Account {
@@ -92,27 +93,50 @@ export async function recordAccountEvent(
     .execute();
 }
 
-/** Marks the account `needs_reconnect` with `reason` and releases any refresh lease. */
+/**
+ * Marks an `active` account `needs_reconnect` with `reason`, releases any refresh lease, and records it (history
+ * and the `account.needs_reconnect` event) in the same transaction. Nothing happens to an account not active.
+ */
 export async function markNeedsReconnect(
   db: Kysely<Database>,
   accountId: string,
   reason: string,
   now: number,
 ): Promise<void> {
-  await db
-    .updateTable('accounts')
-    .set({
-      status: 'needs_reconnect',
-      status_reason: reason,
-      refresh_lease_owner: null,
-      refresh_lease_until: null,
-      next_refresh_at: null,
-      updated_at: now,
-    })
-    .where('id', '=', accountId)
-    .where('status', '=', 'active')
-    .execute();
-  await recordAccountEvent(db, accountId, 'needs_reconnect', reason, now);
+  await db.transaction().execute(async (trx) => {
+    const row = await trx
+      .updateTable('accounts')
+      .set({
+        status: 'needs_reconnect',
+        status_reason: reason,
+        refresh_lease_owner: null,
+        refresh_lease_until: null,
+        next_refresh_at: null,
+        updated_at: now,
+      })
+      .where('id', '=', accountId)
+      .where('status', '=', 'active')
+      .returning(['user_id', 'username'])
+      .executeTakeFirst();
+    if (!row) return;
+    await recordAccountEvent(trx, accountId, 'needs_reconnect', reason, now);
+    await appendEvents(trx, [
+      needsReconnectEvent({ id: accountId, userId: row.user_id, username: row.username }, reason, now),
+    ]);
+  });
+}
+
+function needsReconnectEvent(
+  account: { id: string; userId: string; username: string },
+  reason: string,
+  at: number,
+): NewEvent {
+  return {
+    type: 'account.needs_reconnect',
+    userId: account.userId,
+    at,
+    data: { accountId: account.id, username: account.username, reason },
+  };
 }
 
 /**
@@ -146,7 +170,7 @@ export async function forgetAllTokens(db: Kysely<Database>, reason: string, now:
   return db.transaction().execute(async (trx) => {
     const rows = await trx
       .selectFrom('accounts')
-      .select('id')
+      .select(['id', 'user_id', 'username', 'status'])
       .where('status', '<>', 'disconnected')
       .execute();
     await trx
@@ -167,6 +191,14 @@ export async function forgetAllTokens(db: Kysely<Database>, reason: string, now:
       .where('status', '=', 'active')
       .execute();
     for (const row of rows) await recordAccountEvent(trx, row.id, 'needs_reconnect', reason, now);
+    await appendEvents(
+      trx,
+      rows
+        .filter((row) => row.status === 'active')
+        .map((row) =>
+          needsReconnectEvent({ id: row.id, userId: row.user_id, username: row.username }, reason, now),
+        ),
+    );
     return rows.length;
   });
 }

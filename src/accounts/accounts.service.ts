@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
 import type { Database } from '../db/schema.ts';
 import { NotFoundError, ServiceUnavailableError } from '../errors/index.ts';
+import { appendEvents, type NewEvent } from '../events/index.ts';
 import { cancelScheduledPostsOfAccount } from '../posts/posts.repository.ts';
 import { createUser } from '../users/users.repository.ts';
 import { type XClient, XError, type XTokenSet, type XUser } from '../x/index.ts';
@@ -121,34 +122,48 @@ export function createAccountsService(deps: AccountsServiceDeps): AccountsServic
       tokens.refreshToken === null
         ? {}
         : { refresh_token_sealed: sealer.seal(id, 'refresh', tokens.refreshToken) };
-    if (existing) {
-      await db
-        .updateTable('accounts')
-        .set({ ...values, ...refresh })
-        .where('id', '=', id)
-        .execute();
-    } else {
-      try {
-        await db
-          .insertInto('accounts')
-          .values({
-            id,
-            user_id: userId,
-            x_user_id: profile.id,
-            refresh_token_sealed: null,
-            created_at: now,
-            ...values,
-            ...refresh,
-          })
-          .execute();
-      } catch (error) {
-        // The same authorization completed twice at once: the other one inserted; update it instead.
-        if (isUniqueViolation(error)) return upsert(userId, profile, tokens);
-        throw error;
-      }
+    const events: NewEvent[] = [
+      { type: 'account.connected', userId, at: now, data: { accountId: id, username: profile.username } },
+    ];
+    if (reason !== null) {
+      events.push({
+        type: 'account.needs_reconnect',
+        userId,
+        at: now,
+        data: { accountId: id, username: profile.username, reason },
+      });
     }
-    await recordAccountEvent(db, id, existing ? 'reconnected' : 'connected', reason, now);
-    if (reason !== null) await recordAccountEvent(db, id, 'needs_reconnect', reason, now);
+    try {
+      await db.transaction().execute(async (trx) => {
+        if (existing) {
+          await trx
+            .updateTable('accounts')
+            .set({ ...values, ...refresh })
+            .where('id', '=', id)
+            .execute();
+        } else {
+          await trx
+            .insertInto('accounts')
+            .values({
+              id,
+              user_id: userId,
+              x_user_id: profile.id,
+              refresh_token_sealed: null,
+              created_at: now,
+              ...values,
+              ...refresh,
+            })
+            .execute();
+        }
+        await recordAccountEvent(trx, id, existing ? 'reconnected' : 'connected', reason, now);
+        if (reason !== null) await recordAccountEvent(trx, id, 'needs_reconnect', reason, now);
+        await appendEvents(trx, events);
+      });
+    } catch (error) {
+      // The same authorization completed twice at once: the other one inserted; update it instead.
+      if (!existing && isUniqueViolation(error)) return upsert(userId, profile, tokens);
+      throw error;
+    }
     const row = await findAccountRow(db, id);
     if (!row) throw new Error(`account ${id} vanished right after it was stored`);
     return toAccount(row);
@@ -272,6 +287,14 @@ export function createAccountsService(deps: AccountsServiceDeps): AccountsServic
           .execute();
         await cancelScheduledPostsOfAccount(trx, accountId, now);
         await recordAccountEvent(trx, accountId, 'disconnected', null, now);
+        await appendEvents(trx, [
+          {
+            type: 'account.disconnected',
+            userId: account.userId,
+            at: now,
+            data: { accountId, username: account.username },
+          },
+        ]);
       });
       log.info({ accountId }, 'X account disconnected');
     },

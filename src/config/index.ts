@@ -88,6 +88,8 @@ export interface Config {
   mediaUnusedTtlHours: number;
   /** Media listed only by published or canceled posts is deleted this many days after upload (default 30). */
   mediaRetentionDays: number;
+  /** Events are kept this many days (default 30). */
+  eventsRetentionDays: number;
   /** Active API keys one user may have (default 100). */
   maxApiKeysPerUser: number;
   /** Things the operator should know about (e.g. a generated secret key); logged at start-up. */
@@ -206,6 +208,7 @@ const envSchema = z.object({
   XGATE_RATE_LIMIT_SIGNIN_PER_MINUTE: int(1, 1_000_000, 30),
   XGATE_RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: int(1, 1_000_000, 20),
   XGATE_MAX_API_KEYS_PER_USER: int(1, 100_000, 100),
+  XGATE_EVENTS_RETENTION_DAYS: int(1, 3650, 30),
   XGATE_MEDIA_QUOTA_BYTES: int(1, 2 ** 50, 2 * 1024 * MB),
   XGATE_MEDIA_UNUSED_TTL_HOURS: int(1, 24 * 3650, 24),
   XGATE_MEDIA_RETENTION_DAYS: int(1, 3650, 30),
@@ -289,6 +292,7 @@ export function loadConfig(
     rateLimitSignInPerMinute: e.XGATE_RATE_LIMIT_SIGNIN_PER_MINUTE,
     rateLimitAuthFailuresPerMinute: e.XGATE_RATE_LIMIT_AUTH_FAILURES_PER_MINUTE,
     maxApiKeysPerUser: e.XGATE_MAX_API_KEYS_PER_USER,
+    eventsRetentionDays: e.XGATE_EVENTS_RETENTION_DAYS,
     mediaQuotaBytes: e.XGATE_MEDIA_QUOTA_BYTES,
     mediaUnusedTtlHours: e.XGATE_MEDIA_UNUSED_TTL_HOURS,
     mediaRetentionDays: e.XGATE_MEDIA_RETENTION_DAYS,

@@ -1,3 +1,5 @@
+import type { Generated } from 'kysely';
+
 /**
  * Kysely table types. Times are integer epoch milliseconds; JSON lists are stored as text.
  * See docs/DESIGN.md for what each table is for.
@@ -161,6 +163,20 @@ export interface IdempotencyKeysTable {
   expires_at: number;
 }
 
+export interface EventsTable {
+  /** Insertion order (generated). */
+  seq: Generated<number>;
+  /** The writing transaction's id on PostgreSQL, 0 on SQLite: the log is ordered by (tx, seq). */
+  tx: number;
+  id: string;
+  user_id: string;
+  type: string;
+  subject_id: string;
+  /** JSON. */
+  data: string;
+  at: number;
+}
+
 export interface Database {
   users: UsersTable;
   api_keys: ApiKeysTable;
@@ -173,4 +189,5 @@ export interface Database {
   post_items: PostItemsTable;
   rate_limits: RateLimitsTable;
   idempotency_keys: IdempotencyKeysTable;
+  events: EventsTable;
 }

@@ -1,6 +1,7 @@
 import { CompiledQuery, type Kysely, type Transaction, type Updateable } from 'kysely';
 import type { Database, DialectName } from '../db/index.ts';
 import type { PostItemStatus, PostItemsTable, PostStatus, PostsTable } from '../db/schema.ts';
+import { appendEvents, type NewEvent } from '../events/index.ts';
 
 /** One item of a claimed post, as the publisher needs it. */
 export interface ClaimedItem {
@@ -177,6 +178,7 @@ export class DeliveryRepository {
    */
   beginSend(postId: string, position: number, now: number): Promise<boolean> {
     return this.hot(
+      this.db,
       this.dialect === 'postgres' ? PG_BEGIN_SEND : SQLITE_BEGIN_SEND,
       this.dialect === 'postgres'
         ? [now + this.leaseMs, now, postId, this.owner, now, position]
@@ -188,7 +190,8 @@ export class DeliveryRepository {
    * Records the tweet id of a published item. With `final`, the post becomes `published` in the same write.
    * With `next` (a thread's next item, about to be sent), that item's attempt is committed in the same write
    * (`sending`, `attempt_started_at = now`), so a thread costs one commit per item instead of two.
-   * False when the lease is lost (then nothing is written and the next item must not be sent).
+   * False when the lease is lost (then nothing is written and the next item must not be sent). A final commit
+   * records `event` (`post.published`) in the same transaction as the post's new status.
    */
   async commitPublished(
     postId: string,
@@ -197,9 +200,11 @@ export class DeliveryRepository {
     now: number,
     final: boolean,
     next?: number,
+    event?: NewEvent,
   ): Promise<boolean> {
     if (next !== undefined) {
       const changed = await this.hotRows(
+        this.db,
         this.dialect === 'postgres' ? PG_COMMIT_AND_BEGIN : SQLITE_COMMIT_AND_BEGIN,
         this.dialect === 'postgres'
           ? [now + this.leaseMs, now, postId, this.owner, tweetId, position, next]
@@ -208,35 +213,52 @@ export class DeliveryRepository {
       return changed === 2;
     }
     if (this.dialect === 'postgres') {
-      return this.hot(final ? PG_COMMIT_FINAL : PG_COMMIT, [
-        ...(final ? [now, now] : [now + this.leaseMs, now]),
-        postId,
-        this.owner,
-        tweetId,
-        position,
-      ]);
+      if (!final)
+        return this.hot(this.db, PG_COMMIT, [now + this.leaseMs, now, postId, this.owner, tweetId, position]);
+      return this.withEvent(event, (db) =>
+        this.hot(db, PG_COMMIT_FINAL, [now, now, postId, this.owner, tweetId, position]),
+      );
     }
-    if (!(await this.hot(SQLITE_COMMIT, [tweetId, postId, position, postId, this.owner]))) return false;
-    return !final || this.hot(SQLITE_FINISH_PUBLISHED, [now, now, postId, this.owner]);
+    if (!(await this.hot(this.db, SQLITE_COMMIT, [tweetId, postId, position, postId, this.owner])))
+      return false;
+    if (!final) return true;
+    return this.withEvent(event, (db) =>
+      this.hot(db, SQLITE_FINISH_PUBLISHED, [now, now, postId, this.owner]),
+    );
+  }
+
+  /** Runs a fenced write and, when it happened and there is an event, records the event in the same transaction. */
+  private async withEvent(
+    event: NewEvent | undefined,
+    write: (db: Executor) => Promise<boolean>,
+  ): Promise<boolean> {
+    if (!event) return write(this.db);
+    return this.db.transaction().execute(async (trx) => {
+      const written = await write(trx);
+      if (written) await appendEvents(trx, [event]);
+      return written;
+    });
   }
 
   /**
    * The two writes made for every item (begin and commit) as fixed SQL, sent without building and compiling a
    * query each time: they are most of the dispatcher's database work. Same fences as `fenced` below.
    */
-  private async hot(query: string, parameters: unknown[]): Promise<boolean> {
-    return (await this.hotRows(query, parameters)) > 0;
+  private async hot(db: Executor, query: string, parameters: unknown[]): Promise<boolean> {
+    return (await this.hotRows(db, query, parameters)) > 0;
   }
 
   /** Rows a hot write changed (PostgreSQL: rows it returned). */
-  private async hotRows(query: string, parameters: unknown[]): Promise<number> {
-    const result = await this.db.executeQuery(CompiledQuery.raw(query, parameters));
+  private async hotRows(db: Executor, query: string, parameters: unknown[]): Promise<number> {
+    const result = await db.executeQuery(CompiledQuery.raw(query, parameters));
     return this.dialect === 'postgres' ? result.rows.length : Number(result.numAffectedRows ?? 0);
   }
 
-  /** Marks the post `published` (every item already was). */
-  finishPublished(postId: string, now: number): Promise<boolean> {
-    return this.fenced(postId, now, publishedChanges(now), undefined, true);
+  /** Marks the post `published` (every item already was), with its `post.published` event. */
+  finishPublished(postId: string, now: number, event: NewEvent): Promise<boolean> {
+    return this.withEvent(event, (db) =>
+      this.fenced(db, postId, now, publishedChanges(now), undefined, true),
+    );
   }
 
   /** Sets one item's status without touching the post (e.g. `unknown` after an ambiguous answer). */
@@ -247,7 +269,13 @@ export class DeliveryRepository {
     now: number,
     errorMessage: string | null,
   ): Promise<boolean> {
-    return this.fenced(postId, now, {}, { position, changes: { status, error_message: errorMessage } });
+    return this.fenced(
+      this.db,
+      postId,
+      now,
+      {},
+      { position, changes: { status, error_message: errorMessage } },
+    );
   }
 
   /**
@@ -258,6 +286,7 @@ export class DeliveryRepository {
   release(postId: string, now: number, release: Release, startedOnX: boolean): Promise<boolean> {
     const status = startedOnX ? ('publishing' as const) : ('scheduled' as const);
     return this.fenced(
+      this.db,
       postId,
       now,
       {
@@ -278,17 +307,20 @@ export class DeliveryRepository {
     );
   }
 
-  /** Ends the post as `failed` or `needs_review`, with the item that decided it. */
-  finish(postId: string, now: number, finish: Finish): Promise<boolean> {
-    return this.fenced(
-      postId,
-      now,
-      { status: finish.status, error_code: finish.errorCode, error_message: finish.errorMessage },
-      finish.item && {
-        position: finish.item.position,
-        changes: { status: finish.item.status, error_message: finish.item.errorMessage },
-      },
-      true,
+  /** Ends the post as `failed` or `needs_review`, with the item that decided it and the event that says so. */
+  finish(postId: string, now: number, finish: Finish, event: NewEvent): Promise<boolean> {
+    return this.withEvent(event, (db) =>
+      this.fenced(
+        db,
+        postId,
+        now,
+        { status: finish.status, error_code: finish.errorCode, error_message: finish.errorMessage },
+        finish.item && {
+          position: finish.item.position,
+          changes: { status: finish.item.status, error_message: finish.item.errorMessage },
+        },
+        true,
+      ),
     );
   }
 
@@ -298,6 +330,7 @@ export class DeliveryRepository {
    * updates, and so row-locks, the post first: a concurrent claim either waits for this write or sees its result.
    */
   private async fenced(
+    db: Executor,
     postId: string,
     now: number,
     postChanges: PostChanges,
@@ -310,8 +343,8 @@ export class DeliveryRepository {
       ...postChanges,
       updated_at: now,
     };
-    const fence = (db: Executor) =>
-      db
+    const fence = (on: Executor) =>
+      on
         .updateTable('posts')
         .set(changes)
         .where('id', '=', postId)
@@ -319,12 +352,12 @@ export class DeliveryRepository {
         .where('status', '=', 'publishing');
 
     if (!item) {
-      const result = await fence(this.db).executeTakeFirst();
+      const result = await fence(db).executeTakeFirst();
       return Number(result.numUpdatedRows) > 0;
     }
     if (this.dialect === 'postgres') {
-      const rows = await this.db
-        .with('fence', (db) => fence(db as Executor).returning('id'))
+      const rows = await db
+        .with('fence', (on) => fence(on as Executor).returning('id'))
         .updateTable('post_items')
         .set(item.changes)
         .where('post_id', 'in', (eb) => eb.selectFrom('fence').select('fence.id'))
@@ -336,7 +369,7 @@ export class DeliveryRepository {
     // SQLite has one writer and runs each statement atomically, so the fence can be a condition of the item
     // update itself (no transaction held across awaits). Item first: should the process die before the post
     // update, the item's outcome is already recorded and the next owner finishes the post from it.
-    const updated = await this.db
+    const updated = await db
       .updateTable('post_items')
       .set(item.changes)
       .where('post_id', '=', postId)
@@ -354,7 +387,7 @@ export class DeliveryRepository {
       .executeTakeFirst();
     if (Number(updated.numUpdatedRows) === 0) return false;
     if (Object.keys(postChanges).length === 0 && !letGo) return true;
-    const result = await fence(this.db).executeTakeFirst();
+    const result = await fence(db).executeTakeFirst();
     return Number(result.numUpdatedRows) > 0;
   }
 }

@@ -2,7 +2,9 @@ import type { Logger } from 'pino';
 import { AccountUnusableError } from '../accounts/accounts.errors.ts';
 import type { Clock } from '../clock.ts';
 import type { PostStatus } from '../db/schema.ts';
+import type { NewEvent } from '../events/index.ts';
 import { MediaMissingError } from '../media/x-upload.ts';
+import { postEvent, publishedItems } from '../posts/post-events.ts';
 import { XError, type XUserApi } from '../x/index.ts';
 import type { DeliveryMetrics } from './delivery.metrics.ts';
 import type { ClaimedItem, ClaimedPost, DeliveryRepository, Finish, Release } from './delivery.repository.ts';
@@ -162,7 +164,10 @@ class PostRun {
       previousTweetId = tweetId;
     }
     if (this.items.at(-1)?.status === 'published' && !this.finalCommitted) {
-      if (!(await this.deps.repo.finishPublished(this.post.id, this.now))) throw new LeaseLost();
+      const event = this.publishedEvent(
+        this.items.map((i) => ({ position: i.position, tweetId: i.tweetId })),
+      );
+      if (!(await this.deps.repo.finishPublished(this.post.id, this.now, event))) throw new LeaseLost();
       this.published();
     }
   }
@@ -299,6 +304,14 @@ class PostRun {
     const final = this.items.every((other, i) => i === index || other.status === 'published');
     const now = this.now;
     const nextItem = next === undefined ? undefined : this.items[next];
+    const event = final
+      ? this.publishedEvent(
+          this.items.map((other, i) => ({
+            position: other.position,
+            tweetId: i === index ? tweetId : other.tweetId,
+          })),
+        )
+      : undefined;
     if (
       !(await this.deps.repo.commitPublished(
         this.post.id,
@@ -307,6 +320,7 @@ class PostRun {
         now,
         final,
         nextItem?.position,
+        event,
       ))
     ) {
       throw new LeaseLost();
@@ -584,10 +598,23 @@ class PostRun {
   }
 
   private async end(finish: Finish): Promise<void> {
-    if (!(await this.deps.repo.finish(this.post.id, this.now, finish))) throw new LeaseLost();
+    const event = postEvent(
+      finish.status === 'failed' ? 'post.failed' : 'post.needs_review',
+      this.post,
+      this.now,
+      { status: finish.status, error: { code: finish.errorCode, message: finish.errorMessage } },
+    );
+    if (!(await this.deps.repo.finish(this.post.id, this.now, finish, event))) throw new LeaseLost();
     if (finish.status === 'failed') this.deps.metrics.failed.inc({ code: finish.errorCode });
     else this.deps.metrics.needsReview.inc();
     this.changed(finish.status, finish.errorMessage, finish.status === 'failed' ? 'warn' : 'error');
+  }
+
+  private publishedEvent(items: ReadonlyArray<{ position: number; tweetId: string | null }>): NewEvent {
+    return postEvent('post.published', this.post, this.now, {
+      status: 'published',
+      items: publishedItems(this.post.account?.username ?? null, items),
+    });
   }
 
   private published(): void {

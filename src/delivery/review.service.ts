@@ -2,6 +2,8 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.ts';
 import type { Database, PostItemStatus } from '../db/schema.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors/index.ts';
+import { appendEvents } from '../events/index.ts';
+import { postEvent, publishedEventOf } from '../posts/post-events.ts';
 
 /** What a person decided about a post xgate could not finish on its own. */
 export interface Resolution {
@@ -111,6 +113,12 @@ export class ReviewService {
           })
           .where('id', '=', postId)
           .execute();
+        await appendEvents(trx, [
+          postEvent('post.failed', { id: postId, userId, accountId: post.account_id }, now, {
+            status: 'failed',
+            error: { code: 'resolved_as_failed', message: 'The user resolved this post as failed.' },
+          }),
+        ]);
       } else if (resolution.status === 'published' || open.length === 0) {
         await this.setOpenItems(trx, postId, open, 'published', null);
         await trx
@@ -124,6 +132,7 @@ export class ReviewService {
           })
           .where('id', '=', postId)
           .execute();
+        await appendEvents(trx, [await publishedEventOf(trx, postId, now)]);
       } else {
         await this.requeue(trx, postId, 'needs_review', now);
       }
@@ -133,7 +142,7 @@ export class ReviewService {
   private async load(db: Kysely<Database>, userId: string, postId: string) {
     const post = await db
       .selectFrom('posts')
-      .select(['id', 'status'])
+      .select(['id', 'status', 'account_id'])
       .where('id', '=', postId)
       .where('user_id', '=', userId)
       .executeTakeFirst();

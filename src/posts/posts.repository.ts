@@ -14,7 +14,9 @@ import type {
   PostStatus,
   PostsTable,
 } from '../db/schema.ts';
+import { appendEvents } from '../events/index.ts';
 import { CREATE_TWEET_ENDPOINT } from './budget.ts';
+import { postEvent } from './post-events.ts';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -300,8 +302,12 @@ export async function cancelScheduledPost(
   now: number,
 ): Promise<boolean> {
   return db.transaction().execute(async (trx) => {
-    if (!(await cancelPostIn(trx, userId, id, now, ['scheduled']))) return false;
+    const canceled = await cancelPostIn(trx, userId, id, now, ['scheduled']);
+    if (!canceled) return false;
     await cancelPendingItems(trx, trx.selectFrom('posts').select('id').where('id', '=', id));
+    await appendEvents(trx, [
+      postEvent('post.canceled', { id, userId, accountId: canceled.accountId }, now, { status: 'canceled' }),
+    ]);
     return true;
   });
 }
@@ -318,12 +324,21 @@ export async function cancelScheduledPostsOfAccount(
     .where('account_id', '=', accountId)
     .where('status', '=', 'scheduled');
   await cancelPendingItems(trx, scheduled);
-  await trx
+  const canceled = await trx
     .updateTable('posts')
     .set({ status: 'canceled', updated_at: now })
     .where('account_id', '=', accountId)
     .where('status', '=', 'scheduled')
+    .returning(['id', 'user_id'])
     .execute();
+  await appendEvents(
+    trx,
+    canceled.map((post) =>
+      postEvent('post.canceled', { id: post.id, userId: post.user_id, accountId }, now, {
+        status: 'canceled',
+      }),
+    ),
+  );
 }
 
 /** `pending` items of the posts `postIds` selects → `canceled` (sent ones keep their status). */
@@ -353,32 +368,40 @@ export async function markItemDeleted(db: Executor, postId: string, position: nu
 /** Statuses whose tweets (if any) a DELETE removes from X before the post becomes `canceled`. */
 export const DELETABLE_STATUSES: readonly PostStatus[] = ['published', 'failed', 'needs_review'];
 
-/** A post whose tweets are all deleted → `canceled` (only from a status nobody else writes). */
+/** A post whose tweets are all deleted → `canceled` (only from a status nobody else writes), with `post.deleted`. */
 export async function markPostDeleted(
-  db: Executor,
+  db: Kysely<Database>,
   userId: string,
   id: string,
   now: number,
 ): Promise<boolean> {
-  return cancelPostIn(db, userId, id, now, DELETABLE_STATUSES);
+  return db.transaction().execute(async (trx) => {
+    const canceled = await cancelPostIn(trx, userId, id, now, DELETABLE_STATUSES);
+    if (!canceled) return false;
+    await appendEvents(trx, [
+      postEvent('post.deleted', { id, userId, accountId: canceled.accountId }, now, { status: 'canceled' }),
+    ]);
+    return true;
+  });
 }
 
-/** The user's post → `canceled` in one statement, only while its status is one of `from`; false otherwise. */
+/** The user's post → `canceled` in one statement, only while its status is one of `from`; null otherwise. */
 async function cancelPostIn(
   db: Executor,
   userId: string,
   id: string,
   now: number,
   from: readonly PostStatus[],
-): Promise<boolean> {
-  const result = await db
+): Promise<{ accountId: string } | null> {
+  const row = await db
     .updateTable('posts')
     .set({ status: 'canceled', updated_at: now })
     .where('id', '=', id)
     .where('user_id', '=', userId)
     .where('status', 'in', [...from])
+    .returning('account_id')
     .executeTakeFirst();
-  return Number(result.numUpdatedRows) > 0;
+  return row ? { accountId: row.account_id } : null;
 }
 
 /** The post's status alone (for `?wait` polling), or undefined. */

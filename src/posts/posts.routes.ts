@@ -4,7 +4,9 @@ import { z } from 'zod';
 import type { AppDeps } from '../deps.ts';
 import { ValidationError } from '../errors/index.ts';
 import { requireUser } from '../http/auth.ts';
+import { whileConnected } from '../http/client-gone.ts';
 import type { RouteModule, ZodFastify } from '../http/types.ts';
+import { tweetUrl } from './post-events.ts';
 import { countScheduledPosts, type ListPosition, type Post } from './posts.repository.ts';
 import type { PostsService } from './posts.service.ts';
 
@@ -121,7 +123,7 @@ export function postView(post: Post): z.infer<typeof postSchema> {
       ...(item.tweetId !== null && { tweetId: item.tweetId }),
       ...(item.tweetId !== null &&
         item.status === 'published' &&
-        post.username !== null && { url: `https://x.com/${post.username}/status/${item.tweetId}` }),
+        post.username !== null && { url: tweetUrl(post.username, item.tweetId) }),
       ...(item.errorMessage !== null && { error: item.errorMessage }),
     })),
   };
@@ -166,18 +168,7 @@ export function postsRoutes(posts: PostsService): RouteModule {
   async function waitIfAsked(request: FastifyRequest, post: Post): Promise<Post> {
     const { wait } = request.query as { wait?: number };
     if (!wait) return post;
-    // The connection closing means the client left. (`request.raw` emits 'close' as soon as the body is
-    // read, so it cannot tell.)
-    const socket = request.raw.socket;
-    const stop = new AbortController();
-    const leave = () => stop.abort();
-    if (socket.destroyed) leave();
-    socket.once('close', leave);
-    try {
-      return await posts.waitForFinal(post.userId, post.id, wait, stop.signal);
-    } finally {
-      socket.off('close', leave);
-    }
+    return whileConnected(request, (signal) => posts.waitForFinal(post.userId, post.id, wait, signal));
   }
 
   return (app: ZodFastify, deps: AppDeps) => {

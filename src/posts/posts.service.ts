@@ -4,9 +4,11 @@ import type { Clock } from '../clock.ts';
 import type { Config } from '../config/index.ts';
 import type { Database, PostStatus } from '../db/schema.ts';
 import { AppError, ConflictError, NotFoundError, ServiceUnavailableError } from '../errors/index.ts';
+import { appendEvents } from '../events/index.ts';
 import { findMediaByIds } from '../media/media.repository.ts';
 import type { CreateOptions } from '../media/media.service.ts';
 import { type BudgetConstraint, findSlot, tierWindows } from './budget.ts';
+import { postEvent } from './post-events.ts';
 import { PostRuleError, ReferenceNotFoundError } from './posts.errors.ts';
 import {
   cancelScheduledPost,
@@ -84,6 +86,12 @@ export class PostsService {
     const id = randomUUID();
     await db.transaction().execute(async (trx) => {
       await insertPost(trx, { id, userId, accountId: account.id, scheduledAt, now, items });
+      await appendEvents(trx, [
+        postEvent('post.scheduled', { id, userId, accountId: account.id }, now, {
+          status: 'scheduled',
+          scheduledAt,
+        }),
+      ]);
       await options.inTransaction?.(trx, { id });
     });
     return this.get(userId, id);

@@ -5,6 +5,7 @@ import * as m0003 from './0003_posts.ts';
 import * as m0004 from './0004_idempotency.ts';
 import * as m0005 from './0005_sessions.ts';
 import * as m0006 from './0006_secret_canary.ts';
+import * as m0007 from './0007_events.ts';
 
 /**
  * Every migration, by name (applied in name order). One file per domain; add a new file and a line here
@@ -18,4 +19,5 @@ export const migrations: Record<string, Migration> = {
   '0004_idempotency': m0004,
   '0005_sessions': m0005,
   '0006_secret_canary': m0006,
+  '0007_events': m0007,
 };

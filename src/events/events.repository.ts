@@ -1,0 +1,106 @@
+import { randomUUID } from 'node:crypto';
+import { type Kysely, PostgresAdapter, sql, type Transaction } from 'kysely';
+import type { Database } from '../db/schema.ts';
+import type { EventType, NewEvent, StoredEvent } from './events.types.ts';
+
+type Executor = Kysely<Database> | Transaction<Database>;
+
+const isPostgres = (db: Executor) => db.getExecutor().adapter instanceof PostgresAdapter;
+
+/** The subject of an event: the post or the account it is about. */
+function subjectOf(event: NewEvent): string {
+  return 'postId' in event.data ? event.data.postId : event.data.accountId;
+}
+
+/**
+ * Appends events to the log. Call it with the transaction that makes the change the events record (the outbox
+ * rule), so a change and its event are committed together or not at all.
+ *
+ * The log's order is (tx, seq). On PostgreSQL, sequence numbers are taken at insert but transactions commit in
+ * any order, so a reader paging by `seq` alone could pass an event that commits later with a smaller `seq`.
+ * Each event therefore carries its transaction's id (`tx`), and readers see only events of transactions older
+ * than every transaction still running (`tx < xmin` of their snapshot): that part of the log never changes
+ * again, and a later transaction always has a larger `tx`. SQLite has one writer, so `seq` alone is commit order.
+ */
+export async function appendEvents(db: Executor, events: readonly NewEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  const tx = isPostgres(db) ? sql<number>`pg_current_xact_id()::text::bigint` : sql<number>`0`;
+  await db
+    .insertInto('events')
+    .values(
+      events.map((event) => ({
+        id: randomUUID(),
+        tx,
+        user_id: event.userId,
+        type: event.type,
+        subject_id: subjectOf(event),
+        data: JSON.stringify(event.data),
+        at: event.at,
+      })),
+    )
+    .execute();
+}
+
+/** Where a reader stands in the log. */
+export interface LogPosition {
+  tx: number;
+  seq: number;
+}
+
+/** The user's events after `after` (from the start when null), oldest first, at most `limit`. */
+export async function listEvents(
+  db: Kysely<Database>,
+  userId: string,
+  options: { after: LogPosition | null; types?: readonly EventType[]; limit: number },
+): Promise<Array<StoredEvent & LogPosition>> {
+  let query = db
+    .selectFrom('events')
+    .select(['seq', 'tx', 'id', 'type', 'at', 'data'])
+    .where('user_id', '=', userId)
+    .orderBy('tx')
+    .orderBy('seq')
+    .limit(options.limit);
+  const { after } = options;
+  if (after) {
+    query = query.where((eb) =>
+      eb.or([eb('tx', '>', after.tx), eb.and([eb('tx', '=', after.tx), eb('seq', '>', after.seq)])]),
+    );
+  }
+  if (options.types && options.types.length > 0) query = query.where('type', 'in', [...options.types]);
+  if (isPostgres(db)) {
+    query = query.where('tx', '<', sql<number>`pg_snapshot_xmin(pg_current_snapshot())::text::bigint`);
+  }
+  const rows = await query.execute();
+  return rows.map((row) => ({
+    id: row.id,
+    type: row.type as EventType,
+    at: Number(row.at),
+    data: JSON.parse(row.data),
+    tx: Number(row.tx),
+    seq: Number(row.seq),
+    cursor: encodeCursor({ tx: Number(row.tx), seq: Number(row.seq) }),
+  }));
+}
+
+/** Deletes events older than `before`; returns how many. */
+export async function purgeEvents(db: Kysely<Database>, before: number, limit: number): Promise<number> {
+  const result = await db
+    .deleteFrom('events')
+    .where('seq', 'in', (eb) =>
+      eb.selectFrom('events').select('seq').where('at', '<', before).orderBy('seq').limit(limit),
+    )
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+export function encodeCursor(position: LogPosition): string {
+  return `${position.tx}.${position.seq}`;
+}
+
+/** The position in a cursor this API gave out, or null when it is not one. */
+export function decodeCursor(cursor: string): LogPosition | null {
+  const match = /^(\d{1,19})\.(\d{1,19})$/.exec(cursor);
+  if (!match) return null;
+  const position = { tx: Number(match[1]), seq: Number(match[2]) };
+  return Number.isSafeInteger(position.tx) && Number.isSafeInteger(position.seq) ? position : null;
+}
