@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import type { AccountCaller } from './accounts/as-account.ts';
 import type { TokenVault } from './accounts/vault.ts';
 import type { Clock } from './clock.ts';
 import type { Config } from './config/index.ts';
@@ -32,6 +33,8 @@ export interface AppDeps {
   xRateLimitListeners: Set<OnRateLimit>;
   /** Measures and splits text in worker threads with a time limit (never on the event loop). */
   text: TextWorkers;
+  /** Calls X as a user's account under the one 401 policy (refresh once, then needs_reconnect). */
+  accountCaller: AccountCaller;
   /** The token vault: `getAccessToken(accountId)`, `forceRefresh`, `markNeedsReconnect` (src/accounts/vault.ts). */
   vault: TokenVault;
 }

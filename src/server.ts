@@ -1,6 +1,12 @@
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { createTokenSealer, createTokenVault, storedTokensOpen, vaultTiming } from './accounts/index.ts';
+import {
+  createAccountCaller,
+  createTokenSealer,
+  createTokenVault,
+  storedTokensOpen,
+  vaultTiming,
+} from './accounts/index.ts';
 import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config/index.ts';
 import { verifySecretKey } from './crypto/canary.ts';
@@ -83,6 +89,7 @@ function buildDeps(config: Config, handle: DatabaseHandle, clock: Clock, log: Lo
   });
   return {
     config,
+    accountCaller: createAccountCaller({ tokens: vault, forToken: x.forToken }),
     db: handle.db,
     dialect: handle.dialect,
     clock,

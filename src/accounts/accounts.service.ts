@@ -17,8 +17,8 @@ import {
   recordAccountEvent,
   toAccount,
 } from './accounts.repository.ts';
+import type { AccountCaller } from './as-account.ts';
 import type { TokenSealer } from './sealing.ts';
-import type { TokenVault } from './vault.ts';
 
 /** Scopes xgate cannot work without, and what each is for (used in `status_reason`). */
 export const requiredScopes: Readonly<Record<string, string>> = {
@@ -42,8 +42,8 @@ export interface AccountsServiceDeps {
   clock: Clock;
   log: Logger;
   x: XClient;
-  vault: TokenVault;
   sealer: TokenSealer;
+  accountCaller: AccountCaller;
 }
 
 /** What the sign-in callback hands over once X has answered. */
@@ -78,7 +78,7 @@ function isUniqueViolation(error: unknown): boolean {
 
 /** Builds the accounts service. */
 export function createAccountsService(deps: AccountsServiceDeps): AccountsService {
-  const { db, clock, log, x, vault, sealer } = deps;
+  const { db, clock, log, x, sealer, accountCaller } = deps;
 
   async function userFor(xUserId: string): Promise<string | null> {
     const row = await db
@@ -219,24 +219,9 @@ export function createAccountsService(deps: AccountsServiceDeps): AccountsServic
       const account = await requireAccount(userId, accountId);
       if (account.status === 'disconnected') throw new AccountUnusableError(accountId, 'disconnected', null);
       if (account.status === 'needs_reconnect') return account;
-      const attempt = async (token: string) => x.forToken(token, { xUserId: account.xUserId }).getMe();
       let profile: XUser;
       try {
-        try {
-          profile = await attempt(await vault.getAccessToken(accountId));
-        } catch (error) {
-          if (!(error instanceof XError) || error.failureClass !== 'auth') throw error;
-          try {
-            profile = await attempt(await vault.forceRefresh(accountId));
-          } catch (again) {
-            if (!(again instanceof XError) || again.failureClass !== 'auth') throw again;
-            await vault.markNeedsReconnect(
-              accountId,
-              'X refused the account’s access token even right after a refresh (401 Unauthorized): the access was revoked at X. Reconnect the account to continue.',
-            );
-            return requireAccount(userId, accountId);
-          }
-        }
+        profile = await accountCaller.call({ id: accountId, xUserId: account.xUserId }, (api) => api.getMe());
       } catch (error) {
         if (error instanceof AccountUnusableError) return requireAccount(userId, accountId);
         if (error instanceof AccountRefreshFailedError) throw error;

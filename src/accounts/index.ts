@@ -18,6 +18,13 @@ export {
 } from './accounts.repository.ts';
 export { type AccountView, accountSchema, toAccountView } from './accounts.routes.ts';
 export { type AccountsService, createAccountsService, missingScopesReason } from './accounts.service.ts';
+export {
+  type AccessTokens,
+  type AccountCaller,
+  type AccountSession,
+  createAccountCaller,
+  REVOKED_AT_X_REASON,
+} from './as-account.ts';
 export { createRefresher, type RefresherOptions } from './refresher.ts';
 export { createTokenSealer, type TokenSealer, TokenUnsealError } from './sealing.ts';
 export { OAUTH_COOKIE } from './signin.routes.ts';

@@ -2,13 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import { type AccessTokens, createAccountCaller } from '../accounts/as-account.ts';
 import type { Clock } from '../clock.ts';
 import type { Database, DialectName } from '../db/index.ts';
 import type { WorkerLoop } from '../worker.ts';
 import type { XUserApi } from '../x/index.ts';
 import type { DeliveryMetrics } from './delivery.metrics.ts';
 import { type ClaimedPost, DeliveryRepository } from './delivery.repository.ts';
-import { type AccessTokens, type MediaUploader, type PublisherSettings, publishPost } from './publisher.ts';
+import { type MediaUploader, type PublisherSettings, publishPost } from './publisher.ts';
 import type { RateLimitBook } from './rate-limit-book.ts';
 
 /** Tuning of the dispatcher (see `defaultDispatcherSettings`). */
@@ -109,7 +110,6 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const base = {
     repo,
-    forToken: deps.forToken,
     uploadMedia: deps.uploadMedia,
     rateLimits: deps.rateLimits,
     clock: deps.clock,
@@ -122,7 +122,13 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   const maxHeld = settings.concurrency + settings.batchSize;
 
   async function runOnce(signal: AbortSignal): Promise<number> {
-    const publisher = { ...base, tokens: cachedTokens(deps.tokens, deps.clock) };
+    const publisher = {
+      ...base,
+      accounts: createAccountCaller({
+        tokens: cachedTokens(deps.tokens, deps.clock),
+        forToken: deps.forToken,
+      }),
+    };
     /** Claimed posts not started yet, per account, in order. */
     const queues = new Map<string, ClaimedPost[]>();
     const runners = new Map<string, Promise<void>>();

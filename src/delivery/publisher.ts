@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { AccountUnusableError } from '../accounts/accounts.errors.ts';
+import type { AccountCaller, AccountSession } from '../accounts/as-account.ts';
 import type { Clock } from '../clock.ts';
 import type { PostStatus } from '../db/schema.ts';
 import type { NewEvent } from '../events/index.ts';
@@ -13,18 +14,6 @@ import type { RateLimitBook } from './rate-limit-book.ts';
 import { type SearchResult, searchTimeline } from './reconcile.ts';
 
 /** The token vault as the dispatcher uses it (implemented by `src/accounts/`). */
-export interface AccessTokens {
-  /**
-   * A usable access token, refreshed first when it is about to expire. Throws an error whose `code` is
-   * `account_needs_reconnect` or `account_disconnected` when the account cannot be used until its owner acts;
-   * any other error is taken as temporary.
-   */
-  getAccessToken(accountId: string): Promise<string>;
-  /** After X answered 401 to a token that looked valid: refresh now and return the new token (same errors). */
-  forceRefresh(accountId: string): Promise<string>;
-  /** X refused the account's fresh token too: mark it `needs_reconnect` with a reason a person understands. */
-  markNeedsReconnect(accountId: string, reason: string): Promise<void>;
-}
 
 /** Uploads an item's stored media to X for one attempt; returns X media ids in the same order. */
 export type MediaUploader = (api: XUserApi, mediaIds: readonly string[]) => Promise<string[]>;
@@ -49,9 +38,8 @@ export interface PublisherSettings {
 
 export interface PublisherDeps {
   repo: DeliveryRepository;
-  /** Builds the user-context X API for an access token (`XClient.forToken`). */
-  forToken: (accessToken: string, context: { xUserId: string }) => XUserApi;
-  tokens: AccessTokens;
+  /** Calls X as the post's account (tokens, one refresh after a 401, needs_reconnect after a second). */
+  accounts: AccountCaller;
   uploadMedia: MediaUploader;
   rateLimits: RateLimitBook;
   clock: Clock;
@@ -106,7 +94,7 @@ export async function publishPost(
 
 class PostRun {
   private api: XUserApi | null = null;
-  private refreshedAfter401 = false;
+  private accountSession: AccountSession | null = null;
   /** The item whose attempt was committed together with the previous item's tweet id, to be sent next. */
   private begun: number | null = null;
   private readonly items: ClaimedItem[];
@@ -422,18 +410,16 @@ class PostRun {
 
   /** One forced refresh after a 401; a second 401 means X no longer accepts the account. */
   private async afterUnauthorized(index: number, error: XError): Promise<boolean> {
-    if (!this.refreshedAfter401) {
-      this.refreshedAfter401 = true;
-      try {
-        const token = await this.deps.tokens.forceRefresh(this.post.accountId);
-        this.api = this.deps.forToken(token, { xUserId: this.xUserId });
-        return true;
-      } catch (refreshError) {
-        return this.beforeSendFailure(index, this.toNoToken(refreshError));
-      }
+    let outcome: 'again' | 'reconnect';
+    try {
+      outcome = await this.session().unauthorized(error);
+    } catch (refreshError) {
+      return this.beforeSendFailure(index, this.toNoToken(refreshError));
     }
-    const reason = `X refused the account's token even after a refresh (${error.message}).`;
-    await this.deps.tokens.markNeedsReconnect(this.post.accountId, reason);
+    if (outcome === 'again') {
+      this.api = await this.session().api();
+      return true;
+    }
     await this.failItem(
       index,
       'account_needs_reconnect',
@@ -497,14 +483,17 @@ class PostRun {
 
   private async userApi(): Promise<XUserApi> {
     if (this.api) return this.api;
-    let token: string;
     try {
-      token = await this.deps.tokens.getAccessToken(this.post.accountId);
+      this.api = await this.session().api();
     } catch (error) {
       throw this.toNoToken(error);
     }
-    this.api = this.deps.forToken(token, { xUserId: this.xUserId });
     return this.api;
+  }
+
+  private session(): AccountSession {
+    this.accountSession ??= this.deps.accounts.session({ id: this.post.accountId, xUserId: this.xUserId });
+    return this.accountSession;
   }
 
   private toNoToken(error: unknown): NoToken {

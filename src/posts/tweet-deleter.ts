@@ -8,18 +8,10 @@ import type { TweetDeleter } from './posts.service.ts';
  * a 401 refreshes the token once and tries again; any other X failure answers 502 `x_delete_failed`
  * (or 429 `x_rate_limited`) so the user can retry — the items already deleted stay recorded.
  */
-export function createTweetDeleter(deps: Pick<AppDeps, 'x' | 'vault'>): TweetDeleter {
+export function createTweetDeleter(deps: Pick<AppDeps, 'accountCaller'>): TweetDeleter {
   return async (account, tweetId) => {
-    const attempt = async (token: string) => {
-      await deps.x.forToken(token, { xUserId: account.xUserId }).deleteTweet(tweetId);
-    };
     try {
-      try {
-        await attempt(await deps.vault.getAccessToken(account.id));
-      } catch (error) {
-        if (!(error instanceof XError) || error.failureClass !== 'auth') throw error;
-        await attempt(await deps.vault.forceRefresh(account.id));
-      }
+      await deps.accountCaller.call(account, (api) => api.deleteTweet(tweetId));
     } catch (error) {
       if (!(error instanceof XError)) throw error;
       if (error.code === 'x_not_found') return;

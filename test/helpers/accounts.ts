@@ -1,7 +1,12 @@
 import type { Kysely } from 'kysely';
 import pino from 'pino';
 import type { EmulatorControl } from '../../emulator/index.ts';
-import { createAccountsService, createTokenSealer, createTokenVault } from '../../src/accounts/index.ts';
+import {
+  createAccountCaller,
+  createAccountsService,
+  createTokenSealer,
+  createTokenVault,
+} from '../../src/accounts/index.ts';
 import type { Clock } from '../../src/clock.ts';
 import type { Database } from '../../src/db/schema.ts';
 import type { XClient, XTokenSet } from '../../src/x/index.ts';
@@ -43,7 +48,14 @@ export async function connectAccounts(args: {
   const log = pino({ level: 'silent' });
   const sealer = createTokenSealer(args.secretKey);
   const vault = createTokenVault({ db, clock, log, x, sealer });
-  const service = createAccountsService({ db, clock, log, x, vault, sealer });
+  const service = createAccountsService({
+    db,
+    clock,
+    log,
+    x,
+    sealer,
+    accountCaller: createAccountCaller({ tokens: vault, forToken: x.forToken }),
+  });
   const ids: string[] = new Array(args.count);
   const users = Array.from({ length: args.count }, (_, i) =>
     control.createUser({ username: `${args.prefix}${i}` }),
