@@ -7,20 +7,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import SQLite from 'better-sqlite3';
 import type { Kysely } from 'kysely';
 import pg from 'pg';
-import pino from 'pino';
-import { Registry } from 'prom-client';
 import { createEmulator } from '../emulator/index.ts';
 import { type ConnectedUser, connectUser } from '../emulator/testing/connect-user.ts';
 import { createTokenSealer, type TokenSealer } from '../src/accounts/sealing.ts';
-import { createTokenVault } from '../src/accounts/vault.ts';
-import { systemClock } from '../src/clock.ts';
+import { loadConfig } from '../src/config/index.ts';
 import { createDatabase, type Database, migrateToLatest } from '../src/db/index.ts';
-import { createDeliveryMetrics } from '../src/delivery/delivery.metrics.ts';
-import { createDispatcher } from '../src/delivery/dispatcher.ts';
-import { RateLimitBook } from '../src/delivery/rate-limit-book.ts';
-import { createMediaUploader } from '../src/media/x-upload.ts';
 import { draftRows, scheduledPostRow } from '../src/posts/posts.repository.ts';
-import { createXClient, defaultScopes } from '../src/x/index.ts';
+import { createApp } from '../src/server.ts';
 import { accountRow } from '../test/fixtures/accounts.ts';
 import { freePort } from '../test/helpers/ports.ts';
 
@@ -159,50 +152,39 @@ async function dispatchRun(dialect: string, emulatorUrl: string, users: Connecte
     url = target.toString();
     drop = () => adminQuery(`drop database if exists ${name} with (force)`);
   }
-  // One connection per account in flight: each item's two commits wait on PostgreSQL's WAL flush.
-  const handle = await createDatabase(url, { maxConnections: CONCURRENCY });
+  // The services the worker runs, built by the one composition (no HTTP, no worker loops: the benchmark drives
+  // the dispatcher). One connection per account in flight: each item's commits wait on PostgreSQL's WAL flush.
+  const app = await createApp(
+    loadConfig({
+      DATABASE_URL: url,
+      XGATE_DATA_DIR: dir,
+      XGATE_SECRET_KEY: randomBytes(32).toString('base64'),
+      X_CLIENT_ID: 'emulator-test-client',
+      X_API_URL: emulatorUrl,
+      X_AUTHORIZE_URL: `${emulatorUrl}/i/oauth2/authorize`,
+      X_TIER: 'unlimited',
+      XGATE_DB_POOL_SIZE: String(CONCURRENCY),
+      LOG_LEVEL: 'silent',
+    }),
+    { http: false, worker: false },
+  );
+  const { db, x, clock } = app.deps;
   try {
-    await migrateToLatest(handle.db);
-    const log = pino({ level: 'silent' });
-    const clock = systemClock;
-    const rateLimits = new RateLimitBook(handle.db, clock, log);
-    const x = createXClient({
-      oauth: {
-        apiUrl: emulatorUrl,
-        authorizeUrl: `${emulatorUrl}/i/oauth2/authorize`,
-        clientId: 'emulator-test-client',
-        redirectUri: 'http://127.0.0.1/callback',
-        scopes: defaultScopes,
-      },
-      clock,
-      onRateLimit: (info, context) => rateLimits.record(info, context),
-    });
-    const sealer = createTokenSealer(randomBytes(32));
-    const accounts = await insertAccounts(handle.db, sealer, users, clock.now());
+    const accounts = await insertAccounts(db, app.deps.tokenSealer, users, clock.now());
     const dueAt = clock.now();
-    await insertPosts(handle.db, accounts, POSTS, dueAt, (i) => `${dialect} dispatched ${i}`);
+    await insertPosts(db, accounts, POSTS, dueAt, (i) => `${dialect} dispatched ${i}`);
 
-    const dispatcher = createDispatcher({
-      db: handle.db,
-      dialect: handle.dialect,
-      clock,
-      log,
-      metrics: createDeliveryMetrics(new Registry()),
-      forToken: (token, context) => x.forToken(token, context),
-      tokens: createTokenVault({ db: handle.db, clock, log, x, sealer }),
-      uploadMedia: createMediaUploader({ db: handle.db, dataDir: dir }),
-      rateLimits,
-      settings: { concurrency: CONCURRENCY, batchSize: CONCURRENCY * 4, pollMs: 50 },
+    const dispatcher = app.deps.dispatcher({
+      concurrency: CONCURRENCY,
+      batchSize: CONCURRENCY * 4,
+      pollMs: 50,
     });
     const rss = rssSampler();
     const started = performance.now();
     await dispatcher.runOnce(new AbortController().signal);
     const seconds = (performance.now() - started) / 1000;
     const peakRss = rss.stop();
-    const rows = await handle.db
-      .selectFrom('posts')
-      .select(['status', 'published_at', 'scheduled_at'])
-      .execute();
+    const rows = await db.selectFrom('posts').select(['status', 'published_at', 'scheduled_at']).execute();
     const published = rows.filter((r) => r.status === 'published');
     const lateness = published.map((r) => (r.published_at! - r.scheduled_at) / 1000).sort((a, b) => a - b);
 
@@ -234,7 +216,7 @@ async function dispatchRun(dialect: string, emulatorUrl: string, users: Connecte
       ratio: Number((rate / bareRate).toFixed(2)),
     };
   } finally {
-    await handle.destroy();
+    await app.stop();
     await drop();
     rmSync(dir, { recursive: true, force: true });
   }

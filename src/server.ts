@@ -1,26 +1,16 @@
 import type { Logger } from 'pino';
-import { collectDefaultMetrics, Registry } from 'prom-client';
-import {
-  createAccountCaller,
-  createTokenSealer,
-  createTokenVault,
-  storedTokensOpen,
-  vaultTiming,
-} from './accounts/index.ts';
+import { createTokenSealer, storedTokensOpen } from './accounts/index.ts';
 import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config/index.ts';
 import { verifySecretKey } from './crypto/canary.ts';
-import { createDatabase, type DatabaseHandle, migrateToLatest } from './db/index.ts';
+import { createDatabase, migrateToLatest } from './db/index.ts';
 import type { AppDeps } from './deps.ts';
 import { buildHttpApp } from './http/app.ts';
 import type { RouteModule, ZodFastify } from './http/types.ts';
 import { createLogger } from './logger.ts';
 import { routeModules as defaultRouteModules, workerLoops as defaultWorkerLoops } from './modules.ts';
-import { createTextWorkers } from './posts/text-workers.ts';
-import { createCookieSealer, createSessions } from './users/sessions.ts';
+import { buildServices } from './services.ts';
 import { createWorker, type Worker, type WorkerLoopFactory } from './worker.ts';
-import { createXClient, defaultScopes, type OnRateLimit } from './x/index.ts';
-import { countingFetch } from './x/request-metrics.ts';
 
 /** What tests and the CLI may replace when composing the app. */
 export interface AppOverrides {
@@ -35,6 +25,8 @@ export interface AppOverrides {
   worker?: boolean;
   log?: Logger;
   routeModules?: readonly RouteModule[];
+  /** How the X client waits (tests: moving a test clock instead). */
+  xSleep?: (ms: number) => Promise<void>;
   workerLoops?: readonly WorkerLoopFactory[];
 }
 
@@ -47,60 +39,6 @@ export interface App {
   start(): Promise<{ url?: string }>;
   /** Graceful stop: no new requests or claims, in-flight ones finish, then the database closes. Idempotent. */
   stop(): Promise<void>;
-}
-
-/** Builds the shared dependencies; add shared services here (and their type in `src/deps.ts`). */
-function buildDeps(config: Config, handle: DatabaseHandle, clock: Clock, log: Logger): AppDeps {
-  const metrics = new Registry();
-  collectDefaultMetrics({ register: metrics, prefix: 'xgate_' });
-  const sessions = createSessions({
-    db: handle.db,
-    sealer: createCookieSealer(config.secretKey),
-    clock,
-    idleSeconds: config.sessionTtlHours * 3600,
-    maxSeconds: config.sessionMaxDays * 86_400,
-    secure: config.publicUrl.startsWith('https://'),
-  });
-  const xRateLimitListeners = new Set<OnRateLimit>();
-  const x = createXClient({
-    oauth: {
-      apiUrl: config.xApiUrl,
-      authorizeUrl: config.xAuthorizeUrl,
-      // Sandbox mode registers this client id at its in-process emulator.
-      clientId: config.xClientId ?? 'xgate-sandbox',
-      ...(config.xClientSecret !== null && { clientSecret: config.xClientSecret }),
-      redirectUri: `${config.publicUrl}/auth/x/callback`,
-      scopes: defaultScopes,
-    },
-    clock,
-    fetch: countingFetch(metrics),
-    timeoutMs: config.xTimeoutMs,
-    onRateLimit: (info, context) => {
-      for (const listener of xRateLimitListeners) listener(info, context);
-    },
-  });
-  const vault = createTokenVault({
-    db: handle.db,
-    clock,
-    log,
-    x,
-    sealer: createTokenSealer(config.secretKey),
-    ...vaultTiming(config),
-  });
-  return {
-    config,
-    accountCaller: createAccountCaller({ tokens: vault, forToken: x.forToken }),
-    db: handle.db,
-    dialect: handle.dialect,
-    clock,
-    log,
-    metrics,
-    sessions,
-    x,
-    xRateLimitListeners,
-    text: createTextWorkers({ size: config.textWorkers, timeoutMs: config.textTimeoutMs }),
-    vault,
-  };
 }
 
 /**
@@ -126,7 +64,7 @@ export async function createApp(baseConfig: Config, overrides: AppOverrides = {}
       keySource: config.secretKeySource,
       storedTokensOpen: () => storedTokensOpen(handle.db, createTokenSealer(config.secretKey)),
     });
-    deps = buildDeps(config, handle, clock, log);
+    deps = buildServices(config, handle, clock, log, overrides.xSleep ? { xSleep: overrides.xSleep } : {});
     http =
       overrides.http === false
         ? null

@@ -2,20 +2,19 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import pino from 'pino';
-import { Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { SubscriptionType } from '../emulator/index.ts';
 import { connectUser } from '../emulator/testing/connect-user.ts';
-import { createTokenSealer } from '../src/accounts/sealing.ts';
-import { createTokenVault, type TokenVault } from '../src/accounts/vault.ts';
-import { createDatabase, type DatabaseHandle, migrateToLatest } from '../src/db/index.ts';
+import type { TokenVault } from '../src/accounts/vault.ts';
+import { loadConfig } from '../src/config/index.ts';
+import type { DatabaseHandle } from '../src/db/index.ts';
 import type { MediaType } from '../src/db/schema.ts';
-import { createDeliveryMetrics, type DeliveryMetrics } from '../src/delivery/delivery.metrics.ts';
-import { createDispatcher, type Dispatcher, type DispatcherSettings } from '../src/delivery/dispatcher.ts';
-import { RateLimitBook } from '../src/delivery/rate-limit-book.ts';
-import { createMediaUploader } from '../src/media/x-upload.ts';
+import type { DeliveryMetrics } from '../src/delivery/delivery.metrics.ts';
+import type { Dispatcher, DispatcherSettings } from '../src/delivery/dispatcher.ts';
+import type { RateLimitBook } from '../src/delivery/rate-limit-book.ts';
 import { insertPost } from '../src/posts/posts.repository.ts';
-import { createXClient, defaultScopes, type XClient } from '../src/x/index.ts';
+import { createApp } from '../src/server.ts';
+import type { XClient } from '../src/x/index.ts';
 import { insertConnectedAccount } from './fixtures/accounts.ts';
 import { startTestEmulator, type TestEmulator } from './helpers/emulator.ts';
 import { createTestClock, type DialectContext, type TestClock } from './helpers/index.ts';
@@ -35,6 +34,8 @@ export interface DeliveryHarness {
   registry: Registry;
   dispatcher: Dispatcher;
   dataDir: string;
+  /** The deployment's `XGATE_SECRET_KEY` (base64), for another process over the same database. */
+  secretKey: string;
   /**
    * A user with one connected X account (tokens issued by the emulator through the real OAuth flow), of the
    * given X subscription (the emulator's default when omitted).
@@ -78,43 +79,33 @@ export async function startDeliveryHarness(
 ): Promise<DeliveryHarness> {
   const clock = createTestClock();
   const emu = await startTestEmulator({ now: () => clock.now(), tier: options.tier ?? 'unlimited' });
-  const handle = await createDatabase(ctx.databaseUrl);
-  await migrateToLatest(handle.db);
-  const log = pino({ level: process.env.XGATE_TEST_LOG_LEVEL ?? 'silent' });
-  const rateLimits = new RateLimitBook(handle.db, clock, log);
-  const x = createXClient({
-    oauth: {
-      apiUrl: emu.url,
-      authorizeUrl: `${emu.url}/i/oauth2/authorize`,
-      clientId: EMULATOR_TEST_CLIENT.clientId,
-      redirectUri: EMULATOR_TEST_CLIENT.redirectUri,
-      scopes: defaultScopes,
-    },
+  const config = loadConfig({
+    DATABASE_URL: ctx.databaseUrl,
+    XGATE_DATA_DIR: ctx.dataDir,
+    XGATE_SECRET_KEY: randomBytes(32).toString('base64'),
+    // The X client refreshes tokens as the public client `connectUser` registers.
+    X_CLIENT_ID: EMULATOR_TEST_CLIENT.clientId,
+    X_API_URL: emu.url,
+    X_AUTHORIZE_URL: `${emu.url}/i/oauth2/authorize`,
+    XGATE_X_TIMEOUT_MS: String(options.xTimeoutMs ?? 2000),
+    LOG_LEVEL: process.env.XGATE_TEST_LOG_LEVEL ?? 'silent',
+  });
+  // The same services as `xgate worker`, built by the one composition; only time is the test's.
+  const app = await createApp(config, {
+    http: false,
+    worker: false,
     clock,
-    timeoutMs: options.xTimeoutMs ?? 2000,
     // X's media processing runs on the emulator's clock: waiting for it moves the shared test clock.
-    sleep: async (ms) => clock.advance(ms),
-    onRateLimit: (info, context) => rateLimits.record(info, context),
+    xSleep: async (ms) => clock.advance(ms),
   });
-  const sealer = createTokenSealer(randomBytes(32));
-  const vault = createTokenVault({ db: handle.db, clock, log, x, sealer });
-  const registry = new Registry();
-  const metrics = createDeliveryMetrics(registry);
+  const deps = app.deps;
+  const dispatcher = deps.dispatcher(
+    { pollMs: 10, settleMs: 5000, backoffBaseMs: 1000, ...options.settings },
+    { sleep: async () => {} },
+  );
+  const { db, x, vault, rateLimits, tokenSealer: sealer } = deps;
+  const handle: DatabaseHandle = { db, dialect: deps.dialect, destroy: () => app.stop() };
   const dataDir = ctx.dataDir;
-  const dispatcher = createDispatcher({
-    db: handle.db,
-    dialect: handle.dialect,
-    clock,
-    log,
-    metrics,
-    forToken: (token, context) => x.forToken(token, context),
-    tokens: vault,
-    uploadMedia: createMediaUploader({ db: handle.db, dataDir }),
-    rateLimits,
-    settings: { pollMs: 10, settleMs: 5000, backoffBaseMs: 1000, ...options.settings },
-    sleep: async () => {},
-  });
-  const db = handle.db;
   let accounts = 0;
 
   return {
@@ -124,10 +115,11 @@ export async function startDeliveryHarness(
     x,
     vault,
     rateLimits,
-    metrics,
-    registry,
+    metrics: deps.deliveryMetrics,
+    registry: deps.metrics,
     dispatcher,
     dataDir,
+    secretKey: config.secretKey.toString('base64'),
     async makeAccount(username = `user${++accounts}_${randomBytes(3).toString('hex')}`, subscriptionType) {
       const connected = await connectUser(emu.emulator, {
         username,
@@ -191,7 +183,7 @@ export async function startDeliveryHarness(
       };
     },
     async close() {
-      await handle.destroy();
+      await app.stop();
       await emu.stop();
     },
   };

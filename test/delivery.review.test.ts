@@ -19,6 +19,8 @@ describeEachDialect('dispatcher: resume, needs_review, retry and resolve', (ctx)
       dataDir: ctx.dataDir,
       emulatorUrl: h.emu.url,
       clock: h.clock,
+      // A second process of the same deployment: the same secret key.
+      env: { XGATE_SECRET_KEY: h.secretKey },
     });
   });
   afterAll(async () => {

@@ -3,9 +3,7 @@ import type { Config } from '../config/index.ts';
 import type { RouteModule } from '../http/types.ts';
 import type { WorkerLoopFactory } from '../worker.ts';
 import { accountRoutes } from './accounts.routes.ts';
-import { createAccountsService } from './accounts.service.ts';
 import { createRefresher } from './refresher.ts';
-import { createTokenSealer } from './sealing.ts';
 import { signInRoutes } from './signin.routes.ts';
 
 export { AccountRefreshFailedError, AccountUnusableError } from './accounts.errors.ts';
@@ -37,9 +35,8 @@ export function vaultTiming(config: Config): { marginMs: number; leaseMs: number
 
 /** `/auth/x/login`, `/auth/x/callback` and `/api/v1/accounts…`. */
 export const accountsRoutes: RouteModule = (app, deps) => {
-  const service = createAccountsService({ ...deps, sealer: createTokenSealer(deps.config.secretKey) });
-  signInRoutes(app, deps, service);
-  accountRoutes(app, service);
+  signInRoutes(app, deps, deps.accounts);
+  accountRoutes(app, deps.accounts);
 };
 
 /** The refresher worker loop (see `refresher.ts`). */

@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { requireUser } from '../http/auth.ts';
 import type { RouteModule } from '../http/types.ts';
-import { createPostsService, postView } from '../posts/index.ts';
-import { ReviewService } from './review.service.ts';
+import { postView } from '../posts/index.ts';
 
 const idParams = z.object({ id: z.string().min(1).max(100) });
 
@@ -26,8 +25,7 @@ const resolveBody = z
  * failed or needs review (see `ReviewService`). Both answer the post.
  */
 export const deliveryRoutes: RouteModule = (app, deps) => {
-  const review = new ReviewService({ db: deps.db, clock: deps.clock });
-  const posts = createPostsService(deps);
+  const { review, posts } = deps;
 
   app.post(
     '/api/v1/posts/:id/retry',

@@ -22,7 +22,10 @@ export function createMediaStorage(config: AppDeps['config']): MediaStorage {
 }
 
 /** Builds the media service from the app's dependencies. */
-export function createMediaService(deps: AppDeps, storage = createMediaStorage(deps.config)): MediaService {
+export function createMediaService(
+  deps: Pick<AppDeps, 'db' | 'clock' | 'config'>,
+  storage = createMediaStorage(deps.config),
+): MediaService {
   const { config } = deps;
   return new MediaService({
     db: deps.db,
@@ -37,16 +40,15 @@ export function createMediaService(deps: AppDeps, storage = createMediaStorage(d
 }
 
 /** The media route module for `src/modules.ts`. */
-export const mediaModule: RouteModule = (app, deps) => {
-  const storage = createMediaStorage(deps.config);
-  return mediaRoutes(createMediaService(deps, storage), storage.largestLimit)(app, deps);
-};
+export const mediaModule: RouteModule = (app, deps) =>
+  mediaRoutes(deps.media, deps.mediaStorage.largestLimit)(app, deps);
 
 /** Media purged in a round; when a round finds fewer, the loop rests. */
 const PURGE_IDLE_MS = 10 * 60_000;
 
 /** Worker loop: deletes media no post needs any more (XGATE_MEDIA_UNUSED_TTL_HOURS, XGATE_MEDIA_RETENTION_DAYS). */
-export const mediaPurgeLoop: WorkerLoopFactory = (deps): WorkerLoop => {
-  const service = createMediaService(deps);
-  return { name: 'media-purge', idleMs: PURGE_IDLE_MS, runOnce: () => service.purge() };
-};
+export const mediaPurgeLoop: WorkerLoopFactory = (deps): WorkerLoop => ({
+  name: 'media-purge',
+  idleMs: PURGE_IDLE_MS,
+  runOnce: () => deps.media.purge(),
+});

@@ -28,4 +28,4 @@ export function createPostsService(
 }
 
 /** The posts route module for `src/modules.ts`. */
-export const postsModule: RouteModule = (app, deps) => postsRoutes(createPostsService(deps))(app, deps);
+export const postsModule: RouteModule = (app, deps) => postsRoutes(deps.posts)(app, deps);

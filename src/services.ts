@@ -1,0 +1,127 @@
+import type { Logger } from 'pino';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import {
+  createAccountCaller,
+  createAccountsService,
+  createTokenSealer,
+  createTokenVault,
+  vaultTiming,
+} from './accounts/index.ts';
+import type { Clock } from './clock.ts';
+import type { Config } from './config/index.ts';
+import type { DatabaseHandle } from './db/index.ts';
+import { createDeliveryMetrics } from './delivery/delivery.metrics.ts';
+import { createDispatcher, type DispatcherSettings } from './delivery/dispatcher.ts';
+import { RateLimitBook } from './delivery/rate-limit-book.ts';
+import { ReviewService } from './delivery/review.service.ts';
+import type { AppDeps } from './deps.ts';
+import { createMediaService, createMediaStorage } from './media/index.ts';
+import { createMediaUploader } from './media/x-upload.ts';
+import { PostsService } from './posts/posts.service.ts';
+import { createTextWorkers } from './posts/text-workers.ts';
+import { createTweetDeleter } from './posts/tweet-deleter.ts';
+import { createCookieSealer, createSessions } from './users/index.ts';
+import { createXClient, defaultScopes } from './x/index.ts';
+import { countingFetch } from './x/request-metrics.ts';
+
+/** What a caller may replace when building the services (tests and benchmarks: time passes on their clock). */
+export interface ServiceOverrides {
+  /** How the X client waits (media processing, rate-limit pauses); tests move a test clock instead. */
+  xSleep?: (ms: number) => Promise<void>;
+}
+
+/**
+ * The one composition of xgate's services: every process (server, worker), the tests' harness and the benchmarks
+ * build them here, once, so what runs is what is tested. Add a service here and its type in `src/deps.ts`.
+ */
+export function buildServices(
+  config: Config,
+  handle: DatabaseHandle,
+  clock: Clock,
+  log: Logger,
+  overrides: ServiceOverrides = {},
+): AppDeps {
+  const { db, dialect } = handle;
+  const metrics = new Registry();
+  collectDefaultMetrics({ register: metrics, prefix: 'xgate_' });
+  const sessions = createSessions({
+    db,
+    sealer: createCookieSealer(config.secretKey),
+    clock,
+    idleSeconds: config.sessionTtlHours * 3600,
+    maxSeconds: config.sessionMaxDays * 86_400,
+    secure: config.publicUrl.startsWith('https://'),
+  });
+  // Every process that calls X keeps the budgets X reports, whether or not it runs the dispatcher.
+  const rateLimits = new RateLimitBook(db, clock, log);
+  const x = createXClient({
+    oauth: {
+      apiUrl: config.xApiUrl,
+      authorizeUrl: config.xAuthorizeUrl,
+      // Sandbox mode registers this client id at its in-process emulator.
+      clientId: config.xClientId ?? 'xgate-sandbox',
+      ...(config.xClientSecret !== null && { clientSecret: config.xClientSecret }),
+      redirectUri: `${config.publicUrl}/auth/x/callback`,
+      scopes: defaultScopes,
+    },
+    clock,
+    fetch: countingFetch(metrics),
+    timeoutMs: config.xTimeoutMs,
+    ...(overrides.xSleep && { sleep: overrides.xSleep }),
+    onRateLimit: (info, context) => rateLimits.record(info, context),
+  });
+  const tokenSealer = createTokenSealer(config.secretKey);
+  const vault = createTokenVault({ db, clock, log, x, sealer: tokenSealer, ...vaultTiming(config) });
+  const accountCaller = createAccountCaller({ tokens: vault, forToken: x.forToken });
+  const text = createTextWorkers({ size: config.textWorkers, timeoutMs: config.textTimeoutMs });
+  const mediaStorage = createMediaStorage(config);
+  const deliveryMetrics = createDeliveryMetrics(metrics);
+  const uploadMedia = createMediaUploader({ db, dataDir: config.dataDir });
+  const base = { config, db, dialect, clock, log, metrics };
+  return {
+    ...base,
+    sessions,
+    x,
+    tokenSealer,
+    vault,
+    accountCaller,
+    rateLimits,
+    text,
+    deliveryMetrics,
+    mediaStorage,
+    media: createMediaService({ db, clock, config }, mediaStorage),
+    posts: new PostsService({
+      db,
+      clock,
+      config,
+      text,
+      deleteTweet: createTweetDeleter({ accountCaller }),
+    }),
+    accounts: createAccountsService({ db, clock, log, x, sealer: tokenSealer, accountCaller }),
+    review: new ReviewService({ db, clock }),
+    dispatcher: (
+      settings: Partial<DispatcherSettings> = {},
+      options: { sleep?: (ms: number) => Promise<void> } = {},
+    ) =>
+      createDispatcher({
+        db,
+        dialect,
+        clock,
+        log: log.child({ loop: 'dispatcher' }),
+        metrics: deliveryMetrics,
+        forToken: x.forToken,
+        tokens: vault,
+        uploadMedia,
+        rateLimits,
+        settings: {
+          concurrency: config.dispatchConcurrency,
+          batchSize: Math.max(10, config.dispatchConcurrency * 2),
+          leaseMs: config.dispatchLeaseMs,
+          pollMs: config.dispatchPollMs,
+          settleMs: config.publishSettleMs,
+          ...settings,
+        },
+        ...(options.sleep && { sleep: options.sleep }),
+      }),
+  };
+}
