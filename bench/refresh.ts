@@ -1,6 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -11,6 +11,7 @@ import { accountRow } from '../test/fixtures/accounts.ts';
 import { grantAtEmulator } from '../test/helpers/accounts.ts';
 import { stopChild } from '../test/helpers/cli.ts';
 import { freePort } from '../test/helpers/ports.ts';
+import { rssMb, spawnUntil } from './process.ts';
 
 /** Accounts whose expired tokens are refreshed (override with XGATE_BENCH_REFRESH_ACCOUNTS for a quick run). */
 const ACCOUNTS = Number(process.env.XGATE_BENCH_REFRESH_ACCOUNTS ?? 10_000);
@@ -23,29 +24,6 @@ const RAW_CALLS = Math.min(ACCOUNTS, 3000);
 const CLIENT_ID = 'bench-client';
 const CLIENT_SECRET = 'bench-secret';
 const REDIRECT = 'http://127.0.0.1:9/auth/x/callback';
-const BIN = join(import.meta.dirname, '..', 'bin', 'xgate.js');
-
-/**
- * Spawns `bin/xgate.js …args` through its shebang, so with the node flags users get, and resolves once
- * `ready()` answers true (polled every 10 ms).
- */
-async function spawnUntil(
-  args: string[],
-  env: Record<string, string>,
-  ready: () => Promise<boolean>,
-): Promise<{ child: ChildProcess; readyMs: number }> {
-  const started = performance.now();
-  const child = spawn(BIN, args, {
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`xgate ${args[0]} exited with ${child.exitCode}`);
-    if (await ready().catch(() => false)) return { child, readyMs: performance.now() - started };
-    if (performance.now() - started > 60_000) throw new Error(`xgate ${args[0]} did not get ready in 60 s`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 /** Runs `task(i)` for i in [0, count) with `lanes` in flight. */
 async function inLanes(count: number, lanes: number, task: (i: number) => Promise<void>): Promise<void> {
@@ -212,8 +190,7 @@ export async function run(): Promise<Record<string, unknown>> {
     );
     children.push(serve.child);
     await new Promise((resolve) => setTimeout(resolve, 3000));
-    const status = readFileSync(`/proc/${serve.child.pid}/status`, 'utf8');
-    const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
+    const idleRssMb = rssMb(serve.child.pid!);
 
     const accountsRefreshedPerSecond = refreshed / refreshSeconds;
     const rawTokenCallsPerSecond = refreshTokens.length / rawSeconds;
@@ -229,7 +206,7 @@ export async function run(): Promise<Record<string, unknown>> {
       rawTokenCallsPerSecond: Math.round(rawTokenCallsPerSecond * 10) / 10,
       ratio: Math.round((accountsRefreshedPerSecond / rawTokenCallsPerSecond) * 1000) / 1000,
       serveReadyMs: Math.round(serve.readyMs),
-      idleRssMb: Math.round((rssKb / 1024) * 10) / 10,
+      idleRssMb,
     };
   } finally {
     await Promise.all(children.map((child) => stopChild(child)));

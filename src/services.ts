@@ -13,11 +13,11 @@ import type { DatabaseHandle } from './db/index.ts';
 import { createDeliveryMetrics } from './delivery/delivery.metrics.ts';
 import { createDispatcher, type DispatcherSettings } from './delivery/dispatcher.ts';
 import { RateLimitBook } from './delivery/rate-limit-book.ts';
-import { ReviewService } from './delivery/review.service.ts';
 import type { AppDeps } from './deps.ts';
 import { createMediaService, createMediaStorage } from './media/index.ts';
 import { createMediaUploader } from './media/x-upload.ts';
 import { PostsService } from './posts/posts.service.ts';
+import { ReviewService } from './posts/review.service.ts';
 import { createTextWorkers } from './posts/text-workers.ts';
 import { createTweetDeleter } from './posts/tweet-deleter.ts';
 import { createCookieSealer, createSessions } from './users/index.ts';
@@ -95,6 +95,7 @@ export function buildServices(
       clock,
       config,
       text,
+      rateLimits,
       deleteTweet: createTweetDeleter({ accountCaller }),
     }),
     accounts: createAccountsService({ db, clock, log, x, sealer: tokenSealer, accountCaller }),

@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDatabase, pendingMigrations } from '../src/db/index.ts';
+import { migrations } from '../src/db/migrations/index.ts';
 import { spawnXgate as run, waitFor, waitUntilReady } from './helpers/cli.ts';
 import { freePort, makeTempDir } from './helpers/index.ts';
 
@@ -23,7 +24,7 @@ describe('xgate CLI', () => {
     const url = `sqlite:${join(dir, 'nested', 'fresh.db')}`;
     const child = run(['migrate'], { DATABASE_URL: url, XGATE_DATA_DIR: dir });
     expect(await child.exit).toBe(0);
-    expect(child.stdout()).toMatch(/Applied 6 migration\(s\)/);
+    expect(child.stdout()).toContain(`Applied ${Object.keys(migrations).length} migration(s)`);
     const handle = await createDatabase(url);
     try {
       expect(await pendingMigrations(handle.db)).toEqual([]);

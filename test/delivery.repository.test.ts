@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createDatabase, type DatabaseHandle, migrateToLatest } from '../src/db/index.ts';
-import { DeliveryRepository } from '../src/delivery/delivery.repository.ts';
 import { insertPost } from '../src/posts/posts.repository.ts';
+import { DeliveryRepository } from '../src/posts/publishing.repository.ts';
 import { makeAccount } from './fixtures/accounts.ts';
 import { createTestClock, describeEachDialect, makeUser } from './helpers/index.ts';
 

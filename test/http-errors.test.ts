@@ -146,9 +146,19 @@ describe('error handler', () => {
     expect(csp).not.toContain('upgrade-insecure-requests');
     expect(doc.headers.get('strict-transport-security')).toBeNull();
     expect(doc.headers.get('x-content-type-options')).toBe('nosniff');
+    // Swagger UI from the installed package: no CDN, no inline script (the CSP forbids both).
     const page = await anonymous.get('/docs');
     expect(page.headers.get('content-type')).toContain('text/html');
-    expect(page.text).toContain('/api/v1/api-keys');
-    expect(page.text).not.toMatch(/<script/i);
+    const sources = [...page.text.matchAll(/<(?:script|link)[^>]+(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
+    expect(sources).toEqual([
+      '/docs/assets/favicon-32x32.png',
+      '/docs/assets/swagger-ui.css',
+      '/docs/assets/swagger-ui-bundle.js',
+      '/docs/init.js',
+    ]);
+    expect(page.text).not.toMatch(/<script>/i);
+    for (const source of sources) expect((await anonymous.get(source)).status).toBe(200);
+    expect((await anonymous.get('/docs/assets/package.json')).status).toBe(404);
+    expect((await anonymous.get('/docs/init.js')).text).toContain("url: '/openapi.json'");
   });
 });

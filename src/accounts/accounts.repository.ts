@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { Insertable, Kysely, Selectable, Transaction, Updateable } from 'kysely';
 import type { AccountStatus, AccountsTable, Database } from '../db/schema.ts';
 import { appendEvents, type NewEvent } from '../events/index.ts';
 
@@ -201,4 +201,84 @@ export async function forgetAllTokens(db: Kysely<Database>, reason: string, now:
     );
     return rows.length;
   });
+}
+
+/**
+ * Writes an account connected (or reconnected) through OAuth: its profile and freshly sealed tokens. `isNew`
+ * inserts (a concurrent insert of the same account fails with a unique violation); otherwise updates in place.
+ */
+export async function storeConnectedAccount(
+  trx: Transaction<Database>,
+  account: {
+    id: string;
+    isNew: boolean;
+    userId: string;
+    xUserId: string;
+    now: number;
+    fields: Omit<Updateable<AccountsTable>, 'id' | 'user_id' | 'x_user_id' | 'created_at'>;
+  },
+): Promise<void> {
+  if (!account.isNew) {
+    await trx.updateTable('accounts').set(account.fields).where('id', '=', account.id).execute();
+    return;
+  }
+  await trx
+    .insertInto('accounts')
+    .values({
+      id: account.id,
+      user_id: account.userId,
+      x_user_id: account.xUserId,
+      refresh_token_sealed: null,
+      created_at: account.now,
+      ...(account.fields as Omit<Insertable<AccountsTable>, 'id' | 'user_id' | 'x_user_id' | 'created_at'>),
+    })
+    .execute();
+}
+
+/** Keeps the profile X answered for the account (test connection). */
+export async function updateProfile(
+  db: Kysely<Database>,
+  accountId: string,
+  profile: {
+    username: string;
+    name: string;
+    profileImageUrl: string | null;
+    subscriptionType: string | null;
+  },
+  now: number,
+): Promise<void> {
+  await db
+    .updateTable('accounts')
+    .set({
+      username: profile.username,
+      name: profile.name,
+      profile_image_url: profile.profileImageUrl,
+      subscription_type: profile.subscriptionType,
+      updated_at: now,
+    })
+    .where('id', '=', accountId)
+    .execute();
+}
+
+/** The account is disconnected: its tokens (revoked at X already) are erased. */
+export async function markDisconnected(
+  trx: Transaction<Database>,
+  accountId: string,
+  now: number,
+): Promise<void> {
+  await trx
+    .updateTable('accounts')
+    .set({
+      status: 'disconnected',
+      status_reason: 'Disconnected by its owner; the tokens were revoked at X and erased.',
+      access_token_sealed: null,
+      refresh_token_sealed: null,
+      token_expires_at: null,
+      refresh_lease_owner: null,
+      refresh_lease_until: null,
+      next_refresh_at: null,
+      updated_at: now,
+    })
+    .where('id', '=', accountId)
+    .execute();
 }

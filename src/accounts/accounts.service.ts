@@ -14,8 +14,11 @@ import {
   findAccountOfUser,
   findAccountRow,
   listAccountsOfUser,
+  markDisconnected,
   recordAccountEvent,
+  storeConnectedAccount,
   toAccount,
+  updateProfile,
 } from './accounts.repository.ts';
 import type { AccountCaller } from './as-account.ts';
 import type { TokenSealer } from './sealing.ts';
@@ -135,26 +138,14 @@ export function createAccountsService(deps: AccountsServiceDeps): AccountsServic
     }
     try {
       await db.transaction().execute(async (trx) => {
-        if (existing) {
-          await trx
-            .updateTable('accounts')
-            .set({ ...values, ...refresh })
-            .where('id', '=', id)
-            .execute();
-        } else {
-          await trx
-            .insertInto('accounts')
-            .values({
-              id,
-              user_id: userId,
-              x_user_id: profile.id,
-              refresh_token_sealed: null,
-              created_at: now,
-              ...values,
-              ...refresh,
-            })
-            .execute();
-        }
+        await storeConnectedAccount(trx, {
+          id,
+          isNew: !existing,
+          userId,
+          xUserId: profile.id,
+          now,
+          fields: { ...values, ...refresh },
+        });
         await recordAccountEvent(trx, id, existing ? 'reconnected' : 'connected', reason, now);
         if (reason !== null) await recordAccountEvent(trx, id, 'needs_reconnect', reason, now);
         await appendEvents(trx, events);
@@ -234,17 +225,7 @@ export function createAccountsService(deps: AccountsServiceDeps): AccountsServic
         throw error;
       }
       const now = clock.now();
-      await db
-        .updateTable('accounts')
-        .set({
-          username: profile.username,
-          name: profile.name,
-          profile_image_url: profile.profileImageUrl,
-          subscription_type: profile.subscriptionType,
-          updated_at: now,
-        })
-        .where('id', '=', accountId)
-        .execute();
+      await updateProfile(db, accountId, profile, now);
       await recordAccountEvent(db, accountId, 'verified', null, now);
       return requireAccount(userId, accountId);
     },
@@ -255,21 +236,7 @@ export function createAccountsService(deps: AccountsServiceDeps): AccountsServic
       await revokeAtX(accountId);
       const now = clock.now();
       await db.transaction().execute(async (trx) => {
-        await trx
-          .updateTable('accounts')
-          .set({
-            status: 'disconnected',
-            status_reason: 'Disconnected by its owner; the tokens were revoked at X and erased.',
-            access_token_sealed: null,
-            refresh_token_sealed: null,
-            token_expires_at: null,
-            refresh_lease_owner: null,
-            refresh_lease_until: null,
-            next_refresh_at: null,
-            updated_at: now,
-          })
-          .where('id', '=', accountId)
-          .execute();
+        await markDisconnected(trx, accountId, now);
         await cancelScheduledPostsOfAccount(trx, accountId, now);
         await recordAccountEvent(trx, accountId, 'disconnected', null, now);
         await appendEvents(trx, [

@@ -6,19 +6,30 @@ import type { Generated } from 'kysely';
  */
 
 export type AccountStatus = 'active' | 'needs_reconnect' | 'disconnected';
-export type PostStatus = 'scheduled' | 'publishing' | 'published' | 'failed' | 'needs_review' | 'canceled';
+/** A post's states (the transitions are in docs/DESIGN.md; the groupings in src/posts/post-status.ts). */
+export const POST_STATUSES = [
+  'scheduled',
+  'publishing',
+  'published',
+  'failed',
+  'needs_review',
+  'canceled',
+] as const;
+export type PostStatus = (typeof POST_STATUSES)[number];
 /**
  * `deleted`: the item's tweet was published, then deleted from X at the user's request (the post is `canceled`).
  * `canceled`: the post was canceled before this item was sent.
  */
-export type PostItemStatus =
-  | 'pending'
-  | 'sending'
-  | 'published'
-  | 'failed'
-  | 'unknown'
-  | 'deleted'
-  | 'canceled';
+export const POST_ITEM_STATUSES = [
+  'pending',
+  'sending',
+  'published',
+  'failed',
+  'unknown',
+  'deleted',
+  'canceled',
+] as const;
+export type PostItemStatus = (typeof POST_ITEM_STATUSES)[number];
 export type MediaType = 'image' | 'gif' | 'video';
 
 export interface UsersTable {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { requireUser } from '../http/auth.ts';
 import type { RouteModule } from '../http/types.ts';
-import { postView } from '../posts/index.ts';
+import { postSchema, postView } from '../posts/index.ts';
 
 const idParams = z.object({ id: z.string().min(1).max(100) });
 
@@ -37,6 +37,7 @@ export const deliveryRoutes: RouteModule = (app, deps) => {
           'Publishing resumes where it stopped: items already on X are kept; an item whose outcome is unknown is ' +
           'first looked for on X (never resent blindly); items X refused are sent again.',
         params: idParams,
+        response: { 200: postSchema },
       },
     },
     async (request) => {
@@ -58,6 +59,7 @@ export const deliveryRoutes: RouteModule = (app, deps) => {
           '`status: "failed"` gives the post up.',
         params: idParams,
         body: resolveBody,
+        response: { 200: postSchema },
       },
     },
     async (request) => {

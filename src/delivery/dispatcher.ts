@@ -5,10 +5,10 @@ import type { Logger } from 'pino';
 import { type AccessTokens, createAccountCaller } from '../accounts/as-account.ts';
 import type { Clock } from '../clock.ts';
 import type { Database, DialectName } from '../db/index.ts';
+import { type ClaimedPost, DeliveryRepository } from '../posts/publishing.repository.ts';
 import type { WorkerLoop } from '../worker.ts';
 import type { XUserApi } from '../x/index.ts';
 import type { DeliveryMetrics } from './delivery.metrics.ts';
-import { type ClaimedPost, DeliveryRepository } from './delivery.repository.ts';
 import { type MediaUploader, type PublisherSettings, publishPost } from './publisher.ts';
 import type { RateLimitBook } from './rate-limit-book.ts';
 

@@ -6,9 +6,15 @@ import type { PostStatus } from '../db/schema.ts';
 import type { NewEvent } from '../events/index.ts';
 import { MediaMissingError } from '../media/x-upload.ts';
 import { postEvent, publishedItems } from '../posts/post-events.ts';
+import type {
+  ClaimedItem,
+  ClaimedPost,
+  DeliveryRepository,
+  Finish,
+  Release,
+} from '../posts/publishing.repository.ts';
 import { XError, type XUserApi } from '../x/index.ts';
 import type { DeliveryMetrics } from './delivery.metrics.ts';
-import type { ClaimedItem, ClaimedPost, DeliveryRepository, Finish, Release } from './delivery.repository.ts';
 import { itemLabel, refusalMessage } from './messages.ts';
 import type { RateLimitBook } from './rate-limit-book.ts';
 import { type SearchResult, searchTimeline } from './reconcile.ts';

@@ -25,6 +25,15 @@ export function userScope(xUserId: string): string {
   return `user:${xUserId}`;
 }
 
+/** What X last said about one budget (as stored, shared by every process). */
+export interface KnownLimit {
+  /** `app` or `user:<xUserId>`. */
+  scope: 'app' | 'user';
+  remaining: number;
+  resetAt: number;
+  updatedAt: number;
+}
+
 /**
  * What X last said about its budgets, per account (`user:<xUserId>`) and per app (`app`), for each endpoint
  * and window (`15m` = `x-rate-limit-*`, `24h` = `x-user-limit-24hour-*` / `x-app-limit-24hour-*`).
@@ -42,6 +51,25 @@ export class RateLimitBook {
     private readonly clock: Clock,
     private readonly log: Logger,
   ) {}
+
+  /**
+   * What X last said about an endpoint's budget for this X user and for the app, as stored by every process
+   * (the budget check at schedule time reads it; only this book writes `rate_limits`).
+   */
+  async known(xUserId: string, endpoint: string): Promise<KnownLimit[]> {
+    const rows = await this.db
+      .selectFrom('rate_limits')
+      .select(['scope', 'remaining', 'reset_at', 'updated_at'])
+      .where('endpoint', '=', endpoint)
+      .where('scope', 'in', ['app', userScope(xUserId)])
+      .execute();
+    return rows.map((r) => ({
+      scope: r.scope === 'app' ? 'app' : 'user',
+      remaining: Number(r.remaining),
+      resetAt: Number(r.reset_at),
+      updatedAt: Number(r.updated_at),
+    }));
+  }
 
   /** Remembers the windows one X response reported. Never throws. */
   record(info: XRateLimitInfo, context: XCallContext): void {

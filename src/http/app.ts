@@ -7,10 +7,11 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fast
 import { Counter, Histogram } from 'prom-client';
 import type { AppDeps } from '../deps.ts';
 import { installAuthentication } from './auth.ts';
-import { renderDocsPage } from './docs.ts';
+import { docsRoutes } from './docs.ts';
 import { answerFrameworkError, installErrorHandling } from './error-handler.ts';
 import { healthRoutes } from './health.routes.ts';
 import { installJsonParser, installNulGuard } from './input-guards.ts';
+import { completeDocument, completeRouteSchema } from './openapi-truth.ts';
 import type { RouteModule, ZodFastify } from './types.ts';
 
 /**
@@ -33,6 +34,7 @@ export async function buildHttpApp(deps: AppDeps, routeModules: readonly RouteMo
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandling(app);
+  app.addHook('onRoute', completeRouteSchema);
   installJsonParser(app);
   installNulGuard(app);
 
@@ -46,7 +48,9 @@ export async function buildHttpApp(deps: AppDeps, routeModules: readonly RouteMo
           'Connect X accounts and publish posts, now or scheduled. Authenticate with the session cookie ' +
           '(state-changing requests also send `X-XGate-CSRF: 1`) or `Authorization: Bearer <api key>`. ' +
           'Errors are `{"error":{"code","message","details"?}}`.',
+        license: { name: 'MIT', identifier: 'MIT' },
       },
+      servers: [{ url: '/', description: 'This xgate server.' }],
       components: {
         securitySchemes: {
           apiKey: { type: 'http', scheme: 'bearer', description: 'An API key (`xg_…`).' },
@@ -56,6 +60,8 @@ export async function buildHttpApp(deps: AppDeps, routeModules: readonly RouteMo
       security: [{ apiKey: [] }, { session: [] }],
     },
     transform: jsonSchemaTransform,
+    transformObject: (document) =>
+      completeDocument('openapiObject' in document ? document.openapiObject : document.swaggerObject),
   });
   await app.register(cookie);
   // On plain http (sandbox, a LAN box) asking browsers to upgrade to https would break every page.
@@ -78,11 +84,7 @@ export async function buildHttpApp(deps: AppDeps, routeModules: readonly RouteMo
   installAuthentication(app, deps);
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  app.get('/docs', { schema: { hide: true } }, async (_request, reply) =>
-    reply
-      .type('text/html; charset=utf-8')
-      .send(renderDocsPage(app.swagger() as Parameters<typeof renderDocsPage>[0])),
-  );
+  docsRoutes(app);
 
   await healthRoutes(app, deps);
   for (const routes of routeModules) await routes(app, deps);

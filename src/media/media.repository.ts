@@ -1,5 +1,6 @@
 import { type ExpressionBuilder, type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import type { Database, MediaTable, MediaType } from '../db/schema.ts';
+import { STATUSES_NEEDING_MEDIA } from '../posts/post-status.ts';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -85,9 +86,6 @@ export async function getMediaByIds(db: Executor, ids: readonly string[]): Promi
     .execute();
   return rows.map(toMedia);
 }
-
-/** Post statuses whose media may still be uploaded to X (a retry of a failed or needs-review post included). */
-const STATUSES_NEEDING_MEDIA = ['scheduled', 'publishing', 'needs_review', 'failed'] as const;
 
 /** Items (of the media owner's posts) that list the media: `media_ids` is a JSON array of ids. */
 function itemsListing(eb: ExpressionBuilder<Database, 'media'>) {

@@ -15,8 +15,8 @@ import type {
   PostsTable,
 } from '../db/schema.ts';
 import { appendEvents } from '../events/index.ts';
-import { CREATE_TWEET_ENDPOINT } from './budget.ts';
 import { postEvent } from './post-events.ts';
+import { DELETABLE_STATUSES } from './post-status.ts';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -365,9 +365,6 @@ export async function markItemDeleted(db: Executor, postId: string, position: nu
     .execute();
 }
 
-/** Statuses whose tweets (if any) a DELETE removes from X before the post becomes `canceled`. */
-export const DELETABLE_STATUSES: readonly PostStatus[] = ['published', 'failed', 'needs_review'];
-
 /** A post whose tweets are all deleted → `canceled` (only from a status nobody else writes), with `post.deleted`. */
 export async function markPostDeleted(
   db: Kysely<Database>,
@@ -467,23 +464,4 @@ export async function tweetTimes(
   if (query.excludePostId !== undefined) select = select.where('posts.id', '!=', query.excludePostId);
   const rows = await select.execute();
   return rows.map((r) => Number(r.at)).sort((a, b) => a - b);
-}
-
-/** X's last known `POST /2/tweets` windows for these scopes (`app`, `user:<xUserId>`), as F stored them. */
-export async function knownTweetLimits(
-  db: Executor,
-  scopes: readonly string[],
-): Promise<Array<{ scope: string; remaining: number; resetAt: number; updatedAt: number }>> {
-  const rows = await db
-    .selectFrom('rate_limits')
-    .select(['scope', 'remaining', 'reset_at', 'updated_at'])
-    .where('endpoint', '=', CREATE_TWEET_ENDPOINT)
-    .where('scope', 'in', [...scopes])
-    .execute();
-  return rows.map((r) => ({
-    scope: r.scope,
-    remaining: Number(r.remaining),
-    resetAt: Number(r.reset_at),
-    updatedAt: Number(r.updated_at),
-  }));
 }

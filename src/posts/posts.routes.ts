@@ -7,19 +7,10 @@ import { requireUser } from '../http/auth.ts';
 import { whileConnected } from '../http/client-gone.ts';
 import type { RouteModule, ZodFastify } from '../http/types.ts';
 import { tweetUrl } from './post-events.ts';
+import { POST_ITEM_STATUSES, POST_STATUSES } from './post-status.ts';
 import { countScheduledPosts, type ListPosition, type Post } from './posts.repository.ts';
 import type { PostsService } from './posts.service.ts';
 
-const POST_STATUSES = ['scheduled', 'publishing', 'published', 'failed', 'needs_review', 'canceled'] as const;
-const ITEM_STATUSES = [
-  'pending',
-  'sending',
-  'published',
-  'failed',
-  'unknown',
-  'deleted',
-  'canceled',
-] as const;
 /**
  * Longest text accepted in one field, in UTF-16 units, checked before any parsing. Twice X's 25,000 weighted
  * characters: every Premium post of Latin or CJK text, ordinary emoji and URLs fits, and measuring it is bounded.
@@ -73,7 +64,8 @@ const patchBody = z.strictObject({
   scheduledAt: scheduledAtInput.optional(),
 });
 
-const postSchema = z.object({
+/** A post as the API shows it (CONTRACT §3). */
+export const postSchema = z.object({
   id: z.string(),
   accountId: z.string(),
   status: z.enum(POST_STATUSES),
@@ -88,7 +80,7 @@ const postSchema = z.object({
       text: z.string(),
       mediaIds: z.array(z.string()),
       status: z
-        .enum(ITEM_STATUSES)
+        .enum(POST_ITEM_STATUSES)
         .describe(
           '`deleted`: published, then deleted from X by a DELETE; `canceled`: never sent, the post was canceled.',
         ),

@@ -3,23 +3,23 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config/index.ts';
 import type { Database, PostStatus } from '../db/schema.ts';
+import type { RateLimitBook } from '../delivery/rate-limit-book.ts';
 import { AppError, ConflictError, NotFoundError, ServiceUnavailableError } from '../errors/index.ts';
 import { appendEvents } from '../events/index.ts';
 import { findMediaByIds } from '../media/media.repository.ts';
 import type { CreateOptions } from '../media/media.service.ts';
-import { type BudgetConstraint, findSlot, tierWindows } from './budget.ts';
+import { type BudgetConstraint, CREATE_TWEET_ENDPOINT, findSlot, tierWindows } from './budget.ts';
 import { postEvent } from './post-events.ts';
+import { DELETABLE_STATUSES, FINAL_STATUSES } from './post-status.ts';
 import { PostRuleError, ReferenceNotFoundError } from './posts.errors.ts';
 import {
   cancelScheduledPost,
-  DELETABLE_STATUSES,
   type DraftItem,
   findAccountIdByUsername,
   findPost,
   findPostingAccount,
   findPostStatus,
   insertPost,
-  knownTweetLimits,
   type ListPosition,
   listPosts,
   markItemDeleted,
@@ -41,9 +41,6 @@ const SLOT_SEARCH_MS = 7 * 24 * 60 * 60 * 1000;
 /** How often `?wait` re-reads the post while holding the answer. */
 const WAIT_POLL_MS = 200;
 
-/** Statuses after which a post changes only by the user's hand. */
-export const FINAL_STATUSES: readonly PostStatus[] = ['published', 'failed', 'needs_review', 'canceled'];
-
 /** A post as the API receives it. `scheduledAt` in epoch ms; absent = now. */
 export interface PostInput {
   accountId: string;
@@ -60,6 +57,8 @@ export interface PostsServiceDeps {
   config: Pick<Config, 'xTier' | 'maxThreadItems' | 'scheduleHorizonDays'>;
   /** Where text is measured and split (worker threads with a time limit). */
   text: TextWorkers;
+  /** X's last known budgets (the dispatcher's rate-limit book, shared through the database). */
+  rateLimits: Pick<RateLimitBook, 'known'>;
   /** Absent until the accounts module provides it: deleting a published post then answers 503. */
   deleteTweet?: TweetDeleter;
 }
@@ -344,8 +343,9 @@ export class PostsService {
   ) {
     const { db, config } = this.deps;
     const windows = tierWindows(config.xTier);
-    const userScope = `user:${account.xUserId}`;
-    const known = (await knownTweetLimits(db, ['app', userScope])).filter((k) => k.resetAt > at);
+    const known = (await this.deps.rateLimits.known(account.xUserId, CREATE_TWEET_ENDPOINT)).filter(
+      (k) => k.resetAt > at,
+    );
     if (windows.length === 0 && known.length === 0) return;
     const longest = Math.max(0, ...windows.map((w) => w.durationMs));
     const from = Math.min(at - longest, ...known.map((k) => k.updatedAt));
@@ -360,7 +360,7 @@ export class PostsService {
       })),
       ...known.map((k) => ({
         kind: 'known' as const,
-        scope: k.scope === 'app' ? ('app' as const) : ('user' as const),
+        scope: k.scope,
         remaining: k.remaining,
         resetAt: k.resetAt,
         updatedAt: k.updatedAt,

@@ -1,3 +1,4 @@
+import { openApiViolation } from './openapi-check.ts';
 /** One answer, body already read. `json` is the parsed body when it was JSON, else undefined. */
 export interface TestResponse {
   status: number;
@@ -75,6 +76,13 @@ export function createHttpClient(
     const text = await response.text();
     let json: unknown;
     if ((response.headers.get('content-type') ?? '').includes('json') && text !== '') json = JSON.parse(text);
+    const violation = openApiViolation(
+      method,
+      response.url || new URL(path, baseUrl).href,
+      response.status,
+      json,
+    );
+    if (violation) throw new Error(violation);
     return { status: response.status, headers: response.headers, text, json };
   }
 

@@ -3,7 +3,7 @@ import type { Clock } from '../clock.ts';
 import type { Database, PostItemStatus } from '../db/schema.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors/index.ts';
 import { appendEvents } from '../events/index.ts';
-import { postEvent, publishedEventOf } from '../posts/post-events.ts';
+import { postEvent, publishedEventOf } from './post-events.ts';
 
 /** What a person decided about a post xgate could not finish on its own. */
 export interface Resolution {

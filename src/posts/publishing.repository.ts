@@ -50,7 +50,8 @@ export interface Finish {
 type Executor = Kysely<Database> | Transaction<Database>;
 
 /**
- * Every database write of the dispatcher. After the claim, each write is *fenced*: it only happens while
+ * The publishing half of the posts state machine: every write the dispatcher makes to `posts` and `post_items`
+ * (the posts domain owns both tables; delivery orchestrates through this class). After the claim, each write is *fenced*: it only happens while
  * `posts.lease_owner` is still this worker and the post is still `publishing`, and returns false otherwise
  * (the lease was lost to another worker, which now owns the post). A fenced write also renews the lease.
  *

@@ -1,0 +1,34 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const BIN = join(import.meta.dirname, '..', 'bin', 'xgate.js');
+
+/**
+ * Spawns `bin/xgate.js …args` through its shebang (so with the node flags users get, on the `node` first on
+ * PATH), and resolves once `ready()` answers true (polled every 10 ms).
+ */
+export async function spawnUntil(
+  args: string[],
+  env: Record<string, string>,
+  ready: () => Promise<boolean>,
+): Promise<{ child: ChildProcess; readyMs: number }> {
+  const started = performance.now();
+  const child = spawn(BIN, args, {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`xgate ${args[0]} exited with ${child.exitCode}`);
+    if (await ready().catch(() => false)) return { child, readyMs: performance.now() - started };
+    if (performance.now() - started > 60_000) throw new Error(`xgate ${args[0]} did not get ready in 60 s`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** The resident memory of a process, in MB (Linux). */
+export function rssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
+  return Math.round((kb / 1024) * 10) / 10;
+}
