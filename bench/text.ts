@@ -48,7 +48,6 @@ export async function run(): Promise<Record<string, unknown>> {
 
   const timeoutMs = 2000;
   const pool = createTextWorkers({ size: 2, timeoutMs });
-  pool.warm();
   await pool.run({ kind: 'check', texts: ['x'.repeat(INLINE_MAX_CHARS + 1)], limit: 280 });
   const single = performance.now();
   const alone = await pool.run({ kind: 'split', text: textOf('a.', 50_000), limit: 280 }).then(

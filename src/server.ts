@@ -91,7 +91,6 @@ export async function createApp(baseConfig: Config, overrides: AppOverrides = {}
         const address = await http.listen({ host: config.host, port: config.port });
         url = address.replace('://[::1]', '://localhost');
       }
-      deps.text.warm();
       worker?.start();
       return url === undefined ? {} : { url };
     },

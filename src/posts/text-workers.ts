@@ -11,8 +11,6 @@ import { runTextJob, type TextJob, type TextJobResults } from './text-jobs.ts';
  */
 export interface TextWorkers {
   run<K extends TextJob['kind']>(job: Extract<TextJob, { kind: K }>): Promise<TextJobResults[K]>;
-  /** Starts one thread ahead of the first job, so the first post does not wait for it to boot. */
-  warm(): void;
   /** The longest a job has taken so far, in ms (for the benchmark). */
   readonly slowestMs: number;
   /** Ends the workers; jobs still waiting are refused. */
@@ -48,12 +46,17 @@ interface Pending {
 
 interface Slot {
   worker: Worker;
+  /** Ends the thread after IDLE_MS without a job: most deployments never need one (ordinary posts run inline). */
+  idle: NodeJS.Timeout | null;
   /** Set once the thread has loaded the jobs: its boot time does not count against a job's limit. */
   ready: boolean;
   busy: Pending | null;
 }
 
 const WORKER_URL = new URL('./text-worker.js', import.meta.url);
+
+/** A text thread unused this long ends (it holds about 25 MB); the next long text starts one again. */
+const IDLE_MS = 60_000;
 
 /**
  * Checks with at most this many characters in all run on the calling thread: twitter-text's worst case found
@@ -80,7 +83,7 @@ export function createTextWorkers(options: TextWorkersOptions): TextWorkers {
     const worker = new Worker(WORKER_URL);
     // An idle pool must not keep the process alive.
     worker.unref();
-    const slot: Slot = { worker, ready: false, busy: null };
+    const slot: Slot = { worker, idle: null, ready: false, busy: null };
     worker.once('message', () => {
       slot.ready = true;
       pump();
@@ -99,9 +102,17 @@ export function createTextWorkers(options: TextWorkersOptions): TextWorkers {
     if (dead && slots.delete(slot)) void slot.worker.terminate();
     if (pending) settle(pending);
     pump();
+    if (!dead && slot.busy === null && slots.has(slot)) {
+      slot.idle = setTimeout(() => {
+        if (slot.busy === null && slots.delete(slot)) void slot.worker.terminate();
+      }, IDLE_MS);
+      slot.idle.unref();
+    }
   }
 
   function start(slot: Slot, pending: Pending): void {
+    if (slot.idle) clearTimeout(slot.idle);
+    slot.idle = null;
     slot.busy = pending;
     const id = nextId++;
     const started = performance.now();
@@ -158,9 +169,6 @@ export function createTextWorkers(options: TextWorkersOptions): TextWorkers {
         queue.push({ job, resolve: resolve as (value: unknown) => void, reject });
         pump();
       });
-    },
-    warm() {
-      if (slots.size === 0 && !closed) spawn();
     },
     get slowestMs() {
       return slowestMs;
