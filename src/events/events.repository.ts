@@ -41,6 +41,23 @@ export async function appendEvents(db: Executor, events: readonly NewEvent[]): P
     .execute();
 }
 
+/**
+ * PostgreSQL: a data-modifying CTE named `name` that appends one event only when the CTE `from` returned a row,
+ * for a fenced statement that records its event in the same statement (the dispatcher's last write of a post).
+ * Its parameters are {@link pgEventParameters}, numbered from `$first`.
+ */
+export function pgEventCte(name: string, from: string, first: number): string {
+  const p = (i: number) => `$${first + i}`;
+  return `"${name}" as (insert into "events" ("id", "tx", "user_id", "type", "subject_id", "data", "at")
+  select ${p(0)}::text, pg_current_xact_id()::text::bigint, ${p(1)}::text, ${p(2)}::text, ${p(3)}::text,
+  ${p(4)}::text, ${p(5)}::bigint from "${from}")`;
+}
+
+/** The parameters of {@link pgEventCte}, in order. */
+export function pgEventParameters(event: NewEvent): unknown[] {
+  return [randomUUID(), event.userId, event.type, subjectOf(event), JSON.stringify(event.data), event.at];
+}
+
 /** Where a reader stands in the log. */
 export interface LogPosition {
   tx: number;

@@ -2,7 +2,13 @@
 import type { WorkerLoop, WorkerLoopFactory } from '../worker.ts';
 import { purgeEvents } from './events.repository.ts';
 
-export { appendEvents, type LogPosition, listEvents } from './events.repository.ts';
+export {
+  appendEvents,
+  type LogPosition,
+  listEvents,
+  pgEventCte,
+  pgEventParameters,
+} from './events.repository.ts';
 export { eventsRoutes } from './events.routes.ts';
 export {
   type AccountEventData,

@@ -1,7 +1,7 @@
 import { CompiledQuery, type Kysely, type Transaction, type Updateable } from 'kysely';
 import type { Database, DialectName } from '../db/index.ts';
 import type { PostItemStatus, PostItemsTable, PostStatus, PostsTable } from '../db/schema.ts';
-import { appendEvents, type NewEvent } from '../events/index.ts';
+import { appendEvents, type NewEvent, pgEventCte, pgEventParameters } from '../events/index.ts';
 
 /** One item of a claimed post, as the publisher needs it. */
 export interface ClaimedItem {
@@ -216,9 +216,10 @@ export class DeliveryRepository {
     if (this.dialect === 'postgres') {
       if (!final)
         return this.hot(this.db, PG_COMMIT, [now + this.leaseMs, now, postId, this.owner, tweetId, position]);
-      return this.withEvent(event, (db) =>
-        this.hot(db, PG_COMMIT_FINAL, [now, now, postId, this.owner, tweetId, position]),
-      );
+      // The post's new status, the item's tweet id and the event: one statement, so one round trip.
+      const base = [now, now, postId, this.owner, tweetId, position];
+      if (!event) return this.hot(this.db, PG_COMMIT_FINAL, base);
+      return this.hot(this.db, PG_COMMIT_FINAL_WITH_EVENT, [...base, ...pgEventParameters(event)]);
     }
     if (!(await this.hot(this.db, SQLITE_COMMIT, [tweetId, postId, position, postId, this.owner])))
       return false;
@@ -433,6 +434,8 @@ const PG_ITEM_PUBLISHED = `update "post_items" set "status" = 'published', "twee
   where "post_id" in (select "id" from "fence") and "position" = $6 returning "post_id"`;
 const PG_COMMIT = `${PG_FENCE_RENEW} ${PG_ITEM_PUBLISHED}`;
 const PG_COMMIT_FINAL = `${PG_FENCE_PUBLISHED} ${PG_ITEM_PUBLISHED}`;
+/** PG_COMMIT_FINAL that also appends the `post.published` event (`$7`…`$12`) when the fence held. */
+const PG_COMMIT_FINAL_WITH_EVENT = `${PG_FENCE_PUBLISHED}, ${pgEventCte('event', 'fence', 7)} ${PG_ITEM_PUBLISHED}`;
 /** PostgreSQL: `$5` tweet id of item `$6`; item `$7` begins its attempt at `$2`. */
 const PG_COMMIT_AND_BEGIN = `${PG_FENCE_RENEW} update "post_items" set
   "status" = case when "position" = $6 then 'published' else 'sending' end,
