@@ -162,6 +162,19 @@ export async function storedTokensOpen(
   }
 }
 
+/** The token columns of an account whose tokens are gone (revoked, or sealed with a lost key). */
+function erasedTokens(now: number) {
+  return {
+    access_token_sealed: null,
+    refresh_token_sealed: null,
+    token_expires_at: null,
+    refresh_lease_owner: null,
+    refresh_lease_until: null,
+    next_refresh_at: null,
+    updated_at: now,
+  };
+}
+
 /**
  * Erases every stored token (they were sealed with a key that is lost) and marks each connected account
  * `needs_reconnect` with `reason`. Returns how many accounts had tokens.
@@ -173,18 +186,7 @@ export async function forgetAllTokens(db: Kysely<Database>, reason: string, now:
       .select(['id', 'user_id', 'username', 'status'])
       .where('status', '<>', 'disconnected')
       .execute();
-    await trx
-      .updateTable('accounts')
-      .set({
-        access_token_sealed: null,
-        refresh_token_sealed: null,
-        token_expires_at: null,
-        refresh_lease_owner: null,
-        refresh_lease_until: null,
-        next_refresh_at: null,
-        updated_at: now,
-      })
-      .execute();
+    await trx.updateTable('accounts').set(erasedTokens(now)).execute();
     await trx
       .updateTable('accounts')
       .set({ status: 'needs_reconnect', status_reason: reason })
@@ -271,13 +273,7 @@ export async function markDisconnected(
     .set({
       status: 'disconnected',
       status_reason: 'Disconnected by its owner; the tokens were revoked at X and erased.',
-      access_token_sealed: null,
-      refresh_token_sealed: null,
-      token_expires_at: null,
-      refresh_lease_owner: null,
-      refresh_lease_until: null,
-      next_refresh_at: null,
-      updated_at: now,
+      ...erasedTokens(now),
     })
     .where('id', '=', accountId)
     .execute();
