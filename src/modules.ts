@@ -6,6 +6,7 @@ import type { RouteModule } from './http/types.ts';
 import { idempotencyModule, idempotencyPurgeLoop } from './idempotency/index.ts';
 import { mediaModule, mediaPurgeLoop } from './media/index.ts';
 import { postsModule } from './posts/index.ts';
+import { scheduleRoutes } from './schedule/index.ts';
 import { sessionsPurgeLoop } from './users/sessions.purge.ts';
 import { usersRoutes } from './users/users.routes.ts';
 import type { WorkerLoopFactory } from './worker.ts';
@@ -23,6 +24,7 @@ export const routeModules: readonly RouteModule[] = [
   accountsRoutes,
   mediaModule,
   postsModule,
+  scheduleRoutes,
   deliveryRoutes,
   eventsRoutes,
   homeRoutes,

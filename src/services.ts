@@ -20,6 +20,7 @@ import { PostsService } from './posts/posts.service.ts';
 import { ReviewService } from './posts/review.service.ts';
 import { createTextWorkers } from './posts/text-workers.ts';
 import { createTweetDeleter } from './posts/tweet-deleter.ts';
+import { findSchedule } from './schedule/schedule.repository.ts';
 import { createCookieSealer, createSessions } from './users/index.ts';
 import { createXClient, defaultScopes } from './x/index.ts';
 import { countingFetch } from './x/request-metrics.ts';
@@ -97,6 +98,7 @@ export function buildServices(
       text,
       rateLimits,
       deleteTweet: createTweetDeleter({ accountCaller }),
+      schedules: (accountId) => findSchedule(db, accountId),
     }),
     accounts: createAccountsService({ db, clock, log, x, sealer: tokenSealer, accountCaller }),
     review: new ReviewService({ db, clock }),

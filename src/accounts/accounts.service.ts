@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
+import { isUniqueViolation } from '../db/index.ts';
 import type { Database } from '../db/schema.ts';
 import { NotFoundError, ServiceUnavailableError } from '../errors/index.ts';
 import { appendEvents, type NewEvent } from '../events/index.ts';
@@ -72,11 +73,6 @@ export interface AccountsService {
   verify(userId: string, accountId: string): Promise<Account>;
   /** Revokes at X, erases the tokens, marks it `disconnected`, cancels its scheduled posts. */
   disconnect(userId: string, accountId: string): Promise<void>;
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE';
 }
 
 /** Builds the accounts service. */

@@ -72,6 +72,12 @@ export async function createDatabase(
   throw new Error(`Unsupported DATABASE_URL ${JSON.stringify(url)}: use sqlite:PATH or postgres://…`);
 }
 
+/** Whether a database error is a unique-constraint violation (PostgreSQL 23505, SQLite's constraint code). */
+export function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE';
+}
+
 /** Prepared statements kept per connection, by SQL text (least recently used dropped first). */
 const STATEMENT_CACHE_SIZE = 256;
 

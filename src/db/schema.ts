@@ -128,6 +128,21 @@ export interface PostsTable {
   attempts: number;
   /** When the dispatcher may next look at this post (= scheduled_at until a retry moves it). */
   next_attempt_at: number;
+  /** The account's queue slot this post took ("add to queue"), or null (a time of its own). */
+  queue_slot_at: number | null;
+}
+
+export interface PostingSchedulesTable {
+  account_id: string;
+  timezone: string;
+  /** JSON: [{days: ["mon", …], time: "HH:MM"}]. */
+  slots: string;
+  /** JSON: [{from: "YYYY-MM-DD", to: "YYYY-MM-DD"}]. */
+  blackout: string;
+  spacing_minutes: number;
+  /** 1: later queued posts move up into a slot freed by a cancel. */
+  pull_forward: number;
+  updated_at: number;
 }
 
 export interface PostItemsTable {
@@ -201,4 +216,5 @@ export interface Database {
   rate_limits: RateLimitsTable;
   idempotency_keys: IdempotencyKeysTable;
   events: EventsTable;
+  posting_schedules: PostingSchedulesTable;
 }

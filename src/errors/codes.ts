@@ -73,6 +73,7 @@ export const ERROR_CODES = {
     'x_delete_failed',
     'x_rate_limited',
   ],
+  schedule: ['no_schedule', 'no_free_slot', 'post_not_queued', 'import_invalid'],
   idempotency: [
     'invalid_idempotency_key',
     'idempotency_key_reused',

@@ -5,7 +5,11 @@ import { AppError, type DomainErrorCode } from '../errors/index.ts';
  * `details` names the item index (0-based) and the field, e.g. `{item: 1, field: "text", …}`.
  */
 export class PostRuleError extends AppError {
-  constructor(code: DomainErrorCode<'posts'>, message: string, details: Record<string, unknown>) {
+  constructor(
+    code: DomainErrorCode<'posts'> | DomainErrorCode<'schedule'>,
+    message: string,
+    details: Record<string, unknown>,
+  ) {
     super(422, code, message, { details });
   }
 }

@@ -1,6 +1,7 @@
 import {
   type Insertable,
   type Kysely,
+  PostgresAdapter,
   type Selectable,
   type SelectQueryBuilder,
   sql,
@@ -46,6 +47,8 @@ export interface Post {
   publishedAt: number | null;
   errorCode: string | null;
   errorMessage: string | null;
+  /** The queue slot it took ("add to queue"), or null. */
+  queueSlotAt: number | null;
   items: PostItem[];
 }
 
@@ -88,6 +91,7 @@ export function toPost(row: Selectable<PostsTable> & { username: string | null }
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
     publishedAt: row.published_at === null ? null : Number(row.published_at),
+    queueSlotAt: row.queue_slot_at === null ? null : Number(row.queue_slot_at),
     errorCode: row.error_code,
     errorMessage: row.error_message,
     items: [...items].sort((a, b) => a.position - b.position),
@@ -154,6 +158,8 @@ export interface NewPost {
   accountId: string;
   scheduledAt: number;
   now: number;
+  /** Set when the post took a slot of the account's queue ("add to queue"): the same as `scheduledAt`. */
+  queueSlotAt?: number;
 }
 
 /** The row of a new `scheduled` post (also used by bulk loaders such as the dispatch benchmark). */
@@ -173,6 +179,7 @@ export function scheduledPostRow(post: NewPost): Insertable<PostsTable> {
     lease_until: null,
     attempts: 0,
     next_attempt_at: post.scheduledAt,
+    queue_slot_at: post.queueSlotAt ?? null,
   };
 }
 
@@ -464,4 +471,125 @@ export async function tweetTimes(
   if (query.excludePostId !== undefined) select = select.where('posts.id', '!=', query.excludePostId);
   const rows = await select.execute();
   return rows.map((r) => Number(r.at)).sort((a, b) => a - b);
+}
+
+/** Times (sorted) of the account's posts that are scheduled or being published in [from, to]: taken slots. */
+export async function scheduledTimesOfAccount(
+  db: Executor,
+  accountId: string,
+  from: number,
+  to: number,
+): Promise<number[]> {
+  const rows = await db
+    .selectFrom('posts')
+    .select('scheduled_at')
+    .where('account_id', '=', accountId)
+    .where('status', 'in', ['scheduled', 'publishing'])
+    .where('scheduled_at', '>=', from)
+    .where('scheduled_at', '<=', to)
+    .orderBy('scheduled_at')
+    .execute();
+  return rows.map((r) => Number(r.scheduled_at));
+}
+
+/** The account's queued posts (scheduled in a queue slot after `now`), in slot order. */
+async function queuedPosts(
+  db: Executor,
+  accountId: string,
+  now: number,
+): Promise<Array<{ id: string; slot: number }>> {
+  let query = db
+    .selectFrom('posts')
+    .select(['id', 'queue_slot_at'])
+    .where('account_id', '=', accountId)
+    .where('status', '=', 'scheduled')
+    .where('queue_slot_at', '>', now)
+    .orderBy('queue_slot_at');
+  // PostgreSQL: the rows stay ours until the transaction ends (the dispatcher's claim skips locked rows).
+  if (db.getExecutor().adapter instanceof PostgresAdapter) query = query.forUpdate();
+  const rows = await query.execute();
+  return rows.map((r) => ({ id: r.id, slot: Number(r.queue_slot_at) }));
+}
+
+/**
+ * Puts queued posts into slots: `assignment[i]` goes to `slots[i]`. The slots are freed first so that swapping
+ * them never meets the one-post-per-slot index halfway.
+ */
+async function assignSlots(
+  trx: Transaction<Database>,
+  assignment: ReadonlyArray<{ id: string; slot: number }>,
+  now: number,
+): Promise<void> {
+  if (assignment.length === 0) return;
+  await trx
+    .updateTable('posts')
+    .set({ queue_slot_at: null })
+    .where(
+      'id',
+      'in',
+      assignment.map((a) => a.id),
+    )
+    .execute();
+  for (const { id, slot } of assignment) {
+    await trx
+      .updateTable('posts')
+      .set({ queue_slot_at: slot, scheduled_at: slot, next_attempt_at: slot, updated_at: now })
+      .where('id', '=', id)
+      .where('status', '=', 'scheduled')
+      .execute();
+  }
+}
+
+/** Reorders the account's queued posts over the same slots, in the order `order` gives (a permutation). */
+export async function reorderQueue(
+  db: Kysely<Database>,
+  accountId: string,
+  now: number,
+  order: (posts: Array<{ id: string; slot: number }>) => Array<{ id: string; slot: number }>,
+): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    const posts = await queuedPosts(trx, accountId, now);
+    const slots = posts.map((p) => p.slot);
+    const ordered = order(posts);
+    await assignSlots(
+      trx,
+      ordered.map((post, i) => ({ id: post.id, slot: slots[i]! })),
+      now,
+    );
+  });
+}
+
+/** After a queued post left `freedSlot`: every later queued post moves up one slot, into the one before it. */
+export async function pullQueueForward(
+  db: Kysely<Database>,
+  accountId: string,
+  freedSlot: number,
+  now: number,
+): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    const later = (await queuedPosts(trx, accountId, now)).filter((p) => p.slot > freedSlot);
+    const slots = [freedSlot, ...later.map((p) => p.slot)];
+    await assignSlots(
+      trx,
+      later.map((post, i) => ({ id: post.id, slot: slots[i]! })),
+      now,
+    );
+  });
+}
+
+/** The account's queued posts (scheduled in a queue slot after `now`) of this user, in slot order. */
+export async function listQueue(
+  db: Executor,
+  userId: string,
+  accountId: string,
+  now: number,
+): Promise<Post[]> {
+  const rows = await postsWithUsername(db)
+    .where('posts.user_id', '=', userId)
+    .where('posts.account_id', '=', accountId)
+    .where('posts.status', '=', 'scheduled')
+    .where('posts.queue_slot_at', '>', now)
+    .orderBy('posts.queue_slot_at')
+    .execute();
+  return withItems(db, rows);
 }

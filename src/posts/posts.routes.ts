@@ -1,3 +1,4 @@
+import { parse as parseCsv } from 'csv-parse/sync';
 import type { FastifyRequest } from 'fastify';
 import { Gauge } from 'prom-client';
 import { z } from 'zod';
@@ -36,15 +37,18 @@ const scheduledAtInput = z
       return z.NEVER;
     }
     if (isoWithOffset.safeParse(value).success) return Date.parse(value);
+    if (value === 'next_slot') return 'next_slot' as const;
     ctx.addIssue({
       code: 'custom',
       message: LOCAL_DATE_TIME.test(value)
         ? `needs a time zone offset: add \`Z\` for UTC or one like \`+02:00\` (e.g. "${value.replace(' ', 'T')}Z")`
-        : 'must be an ISO 8601 date-time with an offset (e.g. "2026-12-01T09:00:00Z") or epoch milliseconds',
+        : 'must be an ISO 8601 date-time with an offset (e.g. "2026-12-01T09:00:00Z"), epoch milliseconds, or "next_slot" (the account\'s queue)',
     });
     return z.NEVER;
   })
-  .describe('Epoch milliseconds or an ISO 8601 date-time with offset (e.g. `2026-12-01T09:00:00Z`).');
+  .describe(
+    'Epoch milliseconds, an ISO 8601 date-time with offset (e.g. `2026-12-01T09:00:00Z`), or `"next_slot"`: the next free slot of the account\'s posting schedule ("add to queue").',
+  );
 
 /** What `accountId` is and where to find it (used in messages too). */
 const accountIdInput = z
@@ -61,7 +65,31 @@ const createBody = z.strictObject({
 
 const patchBody = z.strictObject({
   items: z.array(itemInput).max(1000).optional(),
-  scheduledAt: scheduledAtInput.optional(),
+  scheduledAt: scheduledAtInput
+    .refine(
+      (value) => value !== 'next_slot',
+      'takes a time here; to re-queue a post, delete it and add it again',
+    )
+    .optional(),
+});
+
+/** `POST /api/v1/posts/import`: many posts at once. */
+const importBody = z.strictObject({
+  posts: z
+    .array(
+      z.strictObject({
+        accountId: accountIdInput,
+        items: z.array(itemInput).max(1000),
+        scheduledAt: scheduledAtInput.optional(),
+      }),
+    )
+    .min(1)
+    .max(1000)
+    .describe('The posts, as `POST /api/v1/posts` takes them; `scheduledAt` may be `"next_slot"`.'),
+  skipInvalid: z
+    .boolean()
+    .default(false)
+    .describe('Create the good rows and report the bad ones, instead of creating nothing.'),
 });
 
 /** A post as the API shows it (CONTRACT §3). */
@@ -73,6 +101,10 @@ export const postSchema = z.object({
   createdAt: z.number(),
   updatedAt: z.number(),
   publishedAt: z.number().nullable(),
+  queueSlotAt: z
+    .number()
+    .nullable()
+    .describe('The queue slot the post took with `"scheduledAt": "next_slot"` (epoch ms), or null.'),
   error: z.object({ code: z.string(), message: z.string() }).optional(),
   items: z.array(
     z.object({
@@ -106,6 +138,7 @@ export function postView(post: Post): z.infer<typeof postSchema> {
     createdAt: post.createdAt,
     updatedAt: post.updatedAt,
     publishedAt: post.publishedAt,
+    queueSlotAt: post.queueSlotAt,
     ...(post.errorCode !== null && { error: { code: post.errorCode, message: post.errorMessage ?? '' } }),
     items: post.items.map((item) => ({
       position: item.position,
@@ -163,7 +196,7 @@ export function postsRoutes(posts: PostsService): RouteModule {
     return whileConnected(request, (signal) => posts.waitForFinal(post.userId, post.id, wait, signal));
   }
 
-  return (app: ZodFastify, deps: AppDeps) => {
+  return async (app: ZodFastify, deps: AppDeps) => {
     new Gauge({
       name: 'xgate_posts_scheduled',
       help: 'Posts waiting to be published (the queue depth).',
@@ -324,5 +357,110 @@ export function postsRoutes(posts: PostsService): RouteModule {
         return posts.split(requireUser(request).id, text, accountId);
       },
     );
+    app.post(
+      '/api/v1/posts/:id/move-to-top',
+      {
+        schema: {
+          tags: ['queue'],
+          summary:
+            'Moves a queued post to the first slot of its account’s queue; the posts before it move down one.',
+          description:
+            'Only a post added with `"scheduledAt": "next_slot"` and still waiting (else 409 `post_not_queued`).',
+          params: idParams,
+          response: { 200: postSchema },
+        },
+      },
+      async (request) => postView(await posts.moveToTop(requireUser(request).id, request.params.id)),
+    );
+
+    // CSV imports: one post per row, in an encapsulated scope so only this route parses text/csv.
+    await app.register(async (scope: ZodFastify) => {
+      scope.addContentTypeParser('text/csv', { parseAs: 'string' }, (_request, body, done) => {
+        try {
+          done(null, { posts: csvPosts(body as string) });
+        } catch (error) {
+          done(error as Error, undefined);
+        }
+      });
+      scope.post(
+        '/api/v1/posts/import',
+        {
+          schema: {
+            tags: ['queue'],
+            summary:
+              'Creates many posts at once (JSON, or CSV), each with a time or `next_slot`: all or nothing.',
+            description:
+              'Every row is checked first, as `POST /api/v1/posts` would, counting X’s budget and the queue slots ' +
+              'of the rows before it. Any bad row → 422 `import_invalid` with every bad row (its number from 0 ' +
+              'and reason) in `details.rows`, and nothing is created — unless `skipInvalid`, which creates the good ' +
+              'rows and lists the bad ones in `skipped`. CSV (`text/csv`): a header row with `accountId`, ' +
+              '`scheduledAt` (empty, a time, or `next_slot`), `text`, and optionally `mediaIds` (space-separated); ' +
+              'one tweet per row; `?skipInvalid=1`. With an `Idempotency-Key` a retried import creates nothing twice.',
+            consumes: ['application/json', 'text/csv'],
+            body: importBody,
+            querystring: z.strictObject({
+              skipInvalid: z.enum(['1', 'true', '0', 'false']).optional().describe('For CSV bodies.'),
+            }),
+            response: {
+              201: z.object({
+                items: z.array(postSchema),
+                skipped: z.array(
+                  z.object({
+                    row: z.number(),
+                    code: z.string(),
+                    message: z.string(),
+                    details: z.unknown().optional(),
+                  }),
+                ),
+              }),
+            },
+          },
+          config: {
+            idempotency: {
+              answerFor: async (request, resourceId) => {
+                const user = requireUser(request);
+                const found = await Promise.all(resourceId.split(',').map((id) => posts.find(user.id, id)));
+                if (found.some((post) => !post)) return null;
+                return { status: 201, body: { items: found.map((post) => postView(post!)), skipped: [] } };
+              },
+            },
+          },
+        },
+        async (request, reply) => {
+          const user = requireUser(request);
+          const { skipInvalid: fromQuery } = request.query;
+          const skipInvalid = request.body.skipInvalid || fromQuery === '1' || fromQuery === 'true';
+          const key = request.idempotency;
+          const result = await posts.importPosts(user.id, request.body.posts, {
+            skipInvalid,
+            ...(key && { inTransaction: (trx, created) => key.record(trx, created.ids.join(',')) }),
+          });
+          return reply.status(201).send({ items: result.posts.map(postView), skipped: result.skipped });
+        },
+      );
+    });
   };
+}
+
+/** CSV rows → import posts: `accountId`, `scheduledAt`, `text`, `mediaIds` (space-separated), one tweet each. */
+function csvPosts(text: string): unknown[] {
+  let records: Record<string, string>[];
+  try {
+    records = parseCsv(text, { columns: true, skip_empty_lines: true, trim: false, bom: true });
+  } catch (error) {
+    throw new ValidationError(
+      `The CSV body could not be read: ${(error as Error).message}. Send a header row (accountId,scheduledAt,text,mediaIds) and one post per row.`,
+      undefined,
+      'invalid_request',
+    );
+  }
+  return records.map((record) => {
+    const when = (record.scheduledAt ?? '').trim();
+    const mediaIds = (record.mediaIds ?? '').split(/\s+/).filter((id) => id !== '');
+    return {
+      accountId: record.accountId,
+      ...(when !== '' && { scheduledAt: /^\d+$/.test(when) ? Number(when) : when }),
+      items: [{ text: record.text ?? '', ...(mediaIds.length > 0 && { mediaIds }) }],
+    };
+  });
 }

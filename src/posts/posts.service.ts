@@ -2,13 +2,15 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config/index.ts';
+import { isUniqueViolation } from '../db/index.ts';
 import type { Database, PostStatus } from '../db/schema.ts';
-import type { RateLimitBook } from '../delivery/rate-limit-book.ts';
+import type { KnownLimit, RateLimitBook } from '../delivery/rate-limit-book.ts';
 import { AppError, ConflictError, NotFoundError, ServiceUnavailableError } from '../errors/index.ts';
 import { appendEvents } from '../events/index.ts';
 import { findMediaByIds } from '../media/media.repository.ts';
 import type { CreateOptions } from '../media/media.service.ts';
-import { type BudgetConstraint, CREATE_TWEET_ENDPOINT, findSlot, tierWindows } from './budget.ts';
+import { type PostingSchedule, slotTimes } from '../schedule/slots.ts';
+import { type BudgetConstraint, CREATE_TWEET_ENDPOINT, findSlot, fits, tierWindows } from './budget.ts';
 import { postEvent } from './post-events.ts';
 import { DELETABLE_STATUSES, FINAL_STATUSES } from './post-status.ts';
 import { PostRuleError, ReferenceNotFoundError } from './posts.errors.ts';
@@ -22,10 +24,14 @@ import {
   insertPost,
   type ListPosition,
   listPosts,
+  listQueue,
   markItemDeleted,
   markPostDeleted,
   type Post,
   type PostingAccount,
+  pullQueueForward,
+  reorderQueue,
+  scheduledTimesOfAccount,
   tweetTimes,
   updateScheduledPost,
 } from './posts.repository.ts';
@@ -41,12 +47,25 @@ const SLOT_SEARCH_MS = 7 * 24 * 60 * 60 * 1000;
 /** How often `?wait` re-reads the post while holding the answer. */
 const WAIT_POLL_MS = 200;
 
-/** A post as the API receives it. `scheduledAt` in epoch ms; absent = now. */
+/** A post as the API receives it. `scheduledAt` in epoch ms; absent = now; `next_slot` = the queue's next free slot. */
 export interface PostInput {
   accountId: string;
   items: ReadonlyArray<{ text: string; mediaIds?: readonly string[] | undefined }>;
-  scheduledAt?: number | undefined;
+  scheduledAt?: number | 'next_slot' | undefined;
 }
+
+/** A row of an import that was not (or would not be) created, and why. */
+export interface ImportProblem {
+  /** The row's position in the import, from 0. */
+  row: number;
+  code: string;
+  message: string;
+  details?: unknown;
+}
+
+const DAY_MS = 86_400_000;
+/** How often "add to queue" tries again when another request took the slot it chose at the same moment. */
+const QUEUE_ATTEMPTS = 30;
 
 /** Deletes one tweet from X for an account (built from the token vault and the X client); 404 counts as done. */
 export type TweetDeleter = (account: { id: string; xUserId: string }, tweetId: string) => Promise<void>;
@@ -61,6 +80,15 @@ export interface PostsServiceDeps {
   rateLimits: Pick<RateLimitBook, 'known'>;
   /** Absent until the accounts module provides it: deleting a published post then answers 503. */
   deleteTweet?: TweetDeleter;
+  /** An account's posting schedule (its queue slots), or null when it has none. */
+  schedules: (accountId: string) => Promise<PostingSchedule | null>;
+}
+
+/** X's budget over a stretch of time, with the tweets planned meanwhile (see `#budgetPlan`). */
+interface BudgetPlan {
+  constraints(xUserId: string): BudgetConstraint[];
+  fits(xUserId: string, at: number, tweets: number): boolean;
+  record(xUserId: string, at: number, tweets: number): void;
 }
 
 /** Composing and scheduling posts: validation and budget at create/edit time, listing, cancel and delete. */
@@ -79,6 +107,10 @@ export class PostsService {
     const { db, clock } = this.deps;
     const now = clock.now();
     const account = await this.#postingAccount(userId, input.accountId);
+    if (input.scheduledAt === 'next_slot') {
+      const items = await this.#checkItems(userId, account, input.items);
+      return this.#addToQueue(userId, account, items, now, options);
+    }
     const scheduledAt = this.#checkSchedule(input.scheduledAt, now);
     const items = await this.#checkItems(userId, account, input.items);
     await this.#checkBudget(account, scheduledAt, items.length, now);
@@ -94,6 +126,269 @@ export class PostsService {
       await options.inTransaction?.(trx, { id });
     });
     return this.get(userId, id);
+  }
+
+  /**
+   * "Add to queue": the post takes the first slot of the account's schedule after now that no post of the account
+   * holds (within the schedule's spacing) and that X's budget allows. Two requests choosing the same slot at once
+   * (in any processes) collide on the one-post-per-slot index; the loser chooses again.
+   */
+  async #addToQueue(
+    userId: string,
+    account: PostingAccount,
+    items: DraftItem[],
+    now: number,
+    options: CreateOptions<Pick<Post, 'id'>>,
+  ): Promise<Post> {
+    const schedule = await this.#scheduleOf(account);
+    for (let attempt = 1; ; attempt++) {
+      const queue = await this.#queueState(account, schedule, now);
+      const at = this.#freeSlot(account, schedule, items.length, now, queue);
+      const id = randomUUID();
+      try {
+        await this.deps.db.transaction().execute(async (trx) => {
+          await insertPost(trx, {
+            id,
+            userId,
+            accountId: account.id,
+            scheduledAt: at,
+            queueSlotAt: at,
+            now,
+            items,
+          });
+          await appendEvents(trx, [
+            postEvent('post.scheduled', { id, userId, accountId: account.id }, now, {
+              status: 'scheduled',
+              scheduledAt: at,
+            }),
+          ]);
+          await options.inTransaction?.(trx, { id });
+        });
+        return this.get(userId, id);
+      } catch (error) {
+        if (!isUniqueViolation(error) || attempt >= QUEUE_ATTEMPTS) throw error;
+      }
+    }
+  }
+
+  /** The account's schedule, or 422 `no_schedule` when it has no slots. */
+  async #scheduleOf(account: PostingAccount): Promise<PostingSchedule> {
+    const schedule = await this.deps.schedules(account.id);
+    if (!schedule || schedule.slots.length === 0) {
+      throw new PostRuleError(
+        'no_schedule',
+        `@${account.username} has no posting slots, so there is no queue to add to: set them with PUT /api/v1/accounts/${account.id}/schedule, or give \`scheduledAt\` a time.`,
+        { field: 'scheduledAt', accountId: account.id },
+      );
+    }
+    return schedule;
+  }
+
+  /** What the queue needs to know now: the times the account's posts hold, and X's budget over the horizon. */
+  async #queueState(account: PostingAccount, schedule: PostingSchedule, now: number, plan?: BudgetPlan) {
+    const horizon = now + this.deps.config.scheduleHorizonDays * DAY_MS;
+    const spacing = schedule.spacingMinutes * 60_000;
+    return {
+      horizon,
+      taken: await scheduledTimesOfAccount(this.deps.db, account.id, now - spacing, horizon + spacing),
+      plan: plan ?? (await this.#budgetPlan([account.xUserId], now, horizon)),
+    };
+  }
+
+  /** The first free slot (see `#addToQueue`), or 422 `no_free_slot` saying why there is none. */
+  #freeSlot(
+    account: PostingAccount,
+    schedule: PostingSchedule,
+    tweets: number,
+    now: number,
+    queue: { horizon: number; taken: number[]; plan: BudgetPlan },
+  ): number {
+    const spacing = schedule.spacingMinutes * 60_000;
+    let slots = 0;
+    let taken = 0;
+    let overBudget = 0;
+    for (const at of slotTimes(schedule, now, queue.horizon)) {
+      slots++;
+      if (holdsNear(queue.taken, at, spacing)) taken++;
+      else if (!queue.plan.fits(account.xUserId, at, tweets)) overBudget++;
+      else return at;
+    }
+    const { scheduleHorizonDays, xTier } = this.deps.config;
+    throw new PostRuleError(
+      'no_free_slot',
+      slots === 0
+        ? `@${account.username}'s schedule has no slot in the next ${scheduleHorizonDays} days (every date is blacked out?). Add slots with PUT /api/v1/accounts/${account.id}/schedule, or give \`scheduledAt\` a time.`
+        : `No free slot for @${account.username} in the next ${scheduleHorizonDays} days: of ${slots} slots, ${taken} hold another post (within ${schedule.spacingMinutes} minutes) and ${overBudget} are beyond what the ${xTier} tier lets X accept. Add slots, or give \`scheduledAt\` a time.`,
+      { field: 'scheduledAt', slots, taken, overBudget, horizonDays: scheduleHorizonDays },
+    );
+  }
+
+  /** The account's queued posts (added with `next_slot`, still waiting), in slot order. */
+  queue(userId: string, accountId: string): Promise<Post[]> {
+    return listQueue(this.deps.db, userId, accountId, this.deps.clock.now());
+  }
+
+  /** Shuffles the account's queued posts over the same slots; answers the queue in its new order. */
+  async shuffleQueue(userId: string, accountId: string, random = Math.random): Promise<Post[]> {
+    const account = await findPostingAccount(this.deps.db, userId, accountId);
+    if (!account) throw await this.#accountNotFound(userId, accountId);
+    const now = this.deps.clock.now();
+    await reorderQueue(this.deps.db, accountId, now, (posts) => {
+      const shuffled = [...posts];
+      for (let i = shuffled.length - 1; i > 0; i--) {
+        const j = Math.floor(random() * (i + 1));
+        [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
+      }
+      return shuffled;
+    });
+    return listQueue(this.deps.db, userId, accountId, now);
+  }
+
+  /** Moves a queued post to the queue's first slot; the posts before it move down one slot each. */
+  async moveToTop(userId: string, id: string): Promise<Post> {
+    const post = await this.get(userId, id);
+    const now = this.deps.clock.now();
+    if (post.status !== 'scheduled' || post.queueSlotAt === null || post.queueSlotAt <= now) {
+      throw new ConflictError(
+        'Only a post waiting in the queue (added with "scheduledAt": "next_slot") can move to the top.',
+        'post_not_queued',
+        { status: post.status },
+      );
+    }
+    await reorderQueue(this.deps.db, post.accountId, now, (posts) => [
+      ...posts.filter((p) => p.id === id),
+      ...posts.filter((p) => p.id !== id),
+    ]);
+    return this.get(userId, id);
+  }
+
+  /**
+   * Creates many posts at once, each with a time or `next_slot`. Every row is checked first, as one post would be,
+   * counting X's budget and the queue slots of the rows before it; the rows are then created in one transaction.
+   * Any bad row → 422 `import_invalid` listing every bad row and nothing created, unless `skipInvalid`, which
+   * creates the good ones and answers the bad ones as skipped.
+   */
+  async importPosts(
+    userId: string,
+    rows: readonly PostInput[],
+    options: { skipInvalid: boolean } & CreateOptions<{ ids: string[] }>,
+  ): Promise<{ posts: Post[]; skipped: ImportProblem[] }> {
+    const { db, clock } = this.deps;
+    const now = clock.now();
+    const problems: ImportProblem[] = [];
+    const problemOf = (row: number, error: unknown): ImportProblem => {
+      if (!(error instanceof AppError)) throw error;
+      return {
+        row,
+        code: error.code,
+        message: error.message,
+        ...(error.details !== undefined && { details: error.details }),
+      };
+    };
+    const accounts = new Map<string, PostingAccount>();
+    const checked: Array<{
+      row: number;
+      account: PostingAccount;
+      items: DraftItem[];
+      at: number | 'next_slot';
+    }> = [];
+    for (const [row, input] of rows.entries()) {
+      try {
+        let account = accounts.get(input.accountId);
+        if (!account) {
+          account = await this.#postingAccount(userId, input.accountId);
+          accounts.set(input.accountId, account);
+        }
+        const at =
+          input.scheduledAt === 'next_slot' ? 'next_slot' : this.#checkSchedule(input.scheduledAt, now);
+        checked.push({ row, account, items: await this.#checkItems(userId, account, input.items), at });
+      } catch (error) {
+        problems.push(problemOf(row, error));
+      }
+    }
+    const horizon = now + this.deps.config.scheduleHorizonDays * DAY_MS;
+    const plan = await this.#budgetPlan(
+      [...accounts.values()].map((a) => a.xUserId),
+      now,
+      horizon,
+    );
+    const queues = new Map<
+      string,
+      { schedule: PostingSchedule; horizon: number; taken: number[]; plan: BudgetPlan }
+    >();
+    const planned: Array<{
+      row: number;
+      account: PostingAccount;
+      items: DraftItem[];
+      at: number;
+      queued: boolean;
+    }> = [];
+    for (const entry of checked) {
+      const { row, account, items } = entry;
+      try {
+        let at: number;
+        if (entry.at === 'next_slot') {
+          let queue = queues.get(account.id);
+          if (!queue) {
+            const schedule = await this.#scheduleOf(account);
+            queue = { schedule, ...(await this.#queueState(account, schedule, now, plan)) };
+            queues.set(account.id, queue);
+          }
+          at = this.#freeSlot(account, queue.schedule, items.length, now, queue);
+          const index = queue.taken.findIndex((t) => t > at);
+          queue.taken.splice(index === -1 ? queue.taken.length : index, 0, at);
+        } else {
+          at = entry.at;
+          await this.#checkBudget(account, at, items.length, now, undefined, plan);
+        }
+        plan.record(account.xUserId, at, items.length);
+        planned.push({ row, account, items, at, queued: entry.at === 'next_slot' });
+      } catch (error) {
+        problems.push(problemOf(row, error));
+      }
+    }
+    problems.sort((a, b) => a.row - b.row);
+    if (problems.length > 0 && !options.skipInvalid) {
+      throw new PostRuleError(
+        'import_invalid',
+        `${problems.length} of ${rows.length} rows cannot be posted, so nothing was imported: the first is row ${problems[0]!.row} (${problems[0]!.message}). Fix the rows listed in details, or send skipInvalid to import the others.`,
+        { rows: problems },
+      );
+    }
+    const ids = planned.map(() => randomUUID());
+    try {
+      await db.transaction().execute(async (trx) => {
+        for (const [i, p] of planned.entries()) {
+          await insertPost(trx, {
+            id: ids[i]!,
+            userId,
+            accountId: p.account.id,
+            scheduledAt: p.at,
+            ...(p.queued && { queueSlotAt: p.at }),
+            now,
+            items: p.items,
+          });
+        }
+        await appendEvents(
+          trx,
+          planned.map((p, i) =>
+            postEvent('post.scheduled', { id: ids[i]!, userId, accountId: p.account.id }, now, {
+              status: 'scheduled',
+              scheduledAt: p.at,
+            }),
+          ),
+        );
+        await options.inTransaction?.(trx, { ids });
+      });
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      throw new ConflictError(
+        'Another request took a queue slot this import chose, while it was being checked: send the import again.',
+        'conflict',
+      );
+    }
+    const posts = await Promise.all(ids.map((id) => this.get(userId, id)));
+    return { posts, skipped: problems };
   }
 
   /** The user's post, or undefined (also when it is someone else's). */
@@ -164,8 +459,16 @@ export class PostsService {
     const { db, clock } = this.deps;
     const post = await this.get(userId, id);
     if (post.status === 'scheduled') {
-      if (await cancelScheduledPost(db, userId, id, clock.now())) return;
-      return this.remove(userId, id);
+      const now = clock.now();
+      if (!(await cancelScheduledPost(db, userId, id, now))) return this.remove(userId, id);
+      if (
+        post.queueSlotAt !== null &&
+        post.queueSlotAt > now &&
+        (await this.deps.schedules(post.accountId))?.pullForward
+      ) {
+        await pullQueueForward(db, post.accountId, post.queueSlotAt, now);
+      }
+      return;
     }
     if (post.status === 'publishing') {
       throw new ConflictError(
@@ -330,6 +633,67 @@ export class PostsService {
   }
 
   /**
+   * What X's budget allows for the given X users' tweets between `from` and `to`, over what is already sent or
+   * planned: the `X_TIER` windows per X user and for the app, and X's last known headers. `record` adds tweets
+   * planned meanwhile (an import, a queue), so later checks count them.
+   */
+  async #budgetPlan(
+    xUserIds: readonly string[],
+    from: number,
+    to: number,
+    excludePostId?: string,
+  ): Promise<BudgetPlan> {
+    const { db, config } = this.deps;
+    const windows = tierWindows(config.xTier);
+    const longest = Math.max(0, ...windows.map((w) => w.durationMs));
+    const known = new Map<string, KnownLimit[]>();
+    for (const xUserId of new Set(xUserIds)) {
+      const limits = await this.deps.rateLimits.known(xUserId, CREATE_TWEET_ENDPOINT);
+      known.set(
+        xUserId,
+        limits.filter((k) => k.resetAt > from),
+      );
+    }
+    const earliest = Math.min(from - longest, ...[...known.values()].flat().map((k) => k.updatedAt));
+    const latest = to + longest + SLOT_SEARCH_MS;
+    const appEvents = await tweetTimes(db, { from: earliest, to: latest, excludePostId });
+    const userEvents = new Map<string, number[]>();
+    for (const xUserId of known.keys()) {
+      userEvents.set(xUserId, await tweetTimes(db, { xUserId, from: earliest, to: latest, excludePostId }));
+    }
+    const constraints = (xUserId: string): BudgetConstraint[] => {
+      const own = userEvents.get(xUserId) ?? [];
+      return [
+        ...windows.map((w) => ({
+          kind: 'sliding' as const,
+          ...w,
+          events: w.scope === 'user' ? own : appEvents,
+        })),
+        ...(known.get(xUserId) ?? []).map((k) => ({
+          kind: 'known' as const,
+          scope: k.scope,
+          remaining: k.remaining,
+          resetAt: k.resetAt,
+          updatedAt: k.updatedAt,
+          events: k.scope === 'app' ? appEvents : own,
+        })),
+      ];
+    };
+    return {
+      constraints,
+      fits: (xUserId: string, at: number, tweets: number) =>
+        constraints(xUserId).every((c) => fits(c, at, tweets)),
+      record(xUserId: string, at: number, tweets: number) {
+        for (const events of [appEvents, userEvents.get(xUserId)]) {
+          if (!events) continue;
+          const index = events.findIndex((t) => t > at);
+          events.splice(index === -1 ? events.length : index, 0, ...Array.from({ length: tweets }, () => at));
+        }
+      },
+    };
+  }
+
+  /**
    * Refuses a schedule X's budget cannot honour (ARCHITECTURE "Know the budget"): the `X_TIER` windows
    * over what is already sent or planned for this X user and for the app, and X's last known headers.
    * Two requests racing may both pass; the dispatcher still honours X's headers when it publishes.
@@ -340,33 +704,12 @@ export class PostsService {
     tweets: number,
     now: number,
     excludePostId?: string,
+    plan?: BudgetPlan,
   ) {
-    const { db, config } = this.deps;
-    const windows = tierWindows(config.xTier);
-    const known = (await this.deps.rateLimits.known(account.xUserId, CREATE_TWEET_ENDPOINT)).filter(
-      (k) => k.resetAt > at,
-    );
-    if (windows.length === 0 && known.length === 0) return;
-    const longest = Math.max(0, ...windows.map((w) => w.durationMs));
-    const from = Math.min(at - longest, ...known.map((k) => k.updatedAt));
-    const to = at + longest + SLOT_SEARCH_MS;
-    const userEvents = await tweetTimes(db, { xUserId: account.xUserId, from, to, excludePostId });
-    const appEvents = await tweetTimes(db, { from, to, excludePostId });
-    const constraints: BudgetConstraint[] = [
-      ...windows.map((w) => ({
-        kind: 'sliding' as const,
-        ...w,
-        events: w.scope === 'user' ? userEvents : appEvents,
-      })),
-      ...known.map((k) => ({
-        kind: 'known' as const,
-        scope: k.scope,
-        remaining: k.remaining,
-        resetAt: k.resetAt,
-        updatedAt: k.updatedAt,
-        events: k.scope === 'app' ? appEvents : userEvents,
-      })),
-    ];
+    const { config } = this.deps;
+    const budget = plan ?? (await this.#budgetPlan([account.xUserId], at, at, excludePostId));
+    const constraints = budget.constraints(account.xUserId);
+    if (constraints.length === 0) return;
     const slot = findSlot(constraints, at, tweets, at + SLOT_SEARCH_MS);
     if (!slot.binding) return;
     const binding = slot.binding;
@@ -407,4 +750,16 @@ function notEditable(status: PostStatus): ConflictError {
 
 function iso(epochMs: number): string {
   return new Date(epochMs).toISOString();
+}
+
+/** Whether some time in `times` (sorted) lies within `spacing` of `at`. */
+function holdsNear(times: readonly number[], at: number, spacing: number): boolean {
+  let low = 0;
+  let high = times.length;
+  while (low < high) {
+    const middle = (low + high) >> 1;
+    if (times[middle]! < at - spacing) low = middle + 1;
+    else high = middle;
+  }
+  return low < times.length && times[low]! <= at + spacing;
 }

@@ -6,6 +6,7 @@ import * as m0004 from './0004_idempotency.ts';
 import * as m0005 from './0005_sessions.ts';
 import * as m0006 from './0006_secret_canary.ts';
 import * as m0007 from './0007_events.ts';
+import * as m0008 from './0008_posting_schedules.ts';
 
 /**
  * Every migration, by name (applied in name order). One file per domain; add a new file and a line here
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   '0005_sessions': m0005,
   '0006_secret_canary': m0006,
   '0007_events': m0007,
+  '0008_posting_schedules': m0008,
 };
