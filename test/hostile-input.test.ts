@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { makeAccount } from './fixtures/accounts.ts';
 import {
+  countRows,
   describeEachDialect,
   makeApiClient,
   startTestService,
@@ -30,15 +31,7 @@ describeEachDialect('hostile and malformed input gets a 4xx and changes nothing'
   });
   afterAll(() => service?.stop());
 
-  const count = async (table: 'posts' | 'media' | 'idempotency_keys') =>
-    Number(
-      (
-        await service.app.deps.db
-          .selectFrom(table)
-          .select((eb) => eb.fn.countAll().as('n'))
-          .executeTakeFirstOrThrow()
-      ).n,
-    );
+  const count = (table: 'posts' | 'media' | 'idempotency_keys') => countRows(service.app.deps.db, table);
 
   it('router errors answer in the contract’s shape with a request id', async () => {
     const long = await client.get(`/api/v1/posts/${'a'.repeat(150)}`);

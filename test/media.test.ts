@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { gif, jpeg, mp4, padTo, png, webm, webp } from './fixtures/media.ts';
 import {
+  countRows,
   createHttpClient,
   describeEachDialect,
   makeApiClient,
@@ -53,15 +54,7 @@ describeEachDialect('media', (ctx) => {
 
   const mediaDir = () => join(ctx.dataDir, 'media');
   const storedFiles = () => readdirSync(mediaDir()).sort();
-  const rowCount = async () =>
-    Number(
-      (
-        await service.app.deps.db
-          .selectFrom('media')
-          .select((eb) => eb.fn.countAll().as('n'))
-          .executeTakeFirstOrThrow()
-      ).n,
-    );
+  const rowCount = () => countRows(service.app.deps.db, 'media');
 
   it('decides the type by content, not by name, and stores the file under the data dir', async () => {
     const file = png();

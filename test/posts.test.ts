@@ -3,6 +3,7 @@ import { cancelScheduledPost, updateScheduledPost } from '../src/posts/posts.rep
 import { makeAccount } from './fixtures/accounts.ts';
 import { png } from './fixtures/media.ts';
 import {
+  countRows,
   createHttpClient,
   createTestClock,
   describeEachDialect,
@@ -45,16 +46,7 @@ describeEachDialect('posts', (ctx) => {
   });
   afterAll(() => service?.stop());
 
-  const countPosts = async () =>
-    Number(
-      (
-        await service.app.deps.db
-          .selectFrom('posts')
-          .select((eb) => eb.fn.countAll().as('n'))
-          .where('user_id', '=', userId)
-          .executeTakeFirstOrThrow()
-      ).n,
-    );
+  const countPosts = () => countRows(service.app.deps.db, 'posts', { user_id: userId });
 
   it('creates a post for now and one scheduled, with items and their status', async () => {
     const now = await client.post('/api/v1/posts', { accountId: account.id, items: [{ text: 'Hello X' }] });
@@ -433,15 +425,7 @@ describeEachDialect('posts', (ctx) => {
   });
 
   it('exposes the queue depth in /metrics', async () => {
-    const scheduled = Number(
-      (
-        await service.app.deps.db
-          .selectFrom('posts')
-          .select((eb) => eb.fn.countAll().as('n'))
-          .where('status', '=', 'scheduled')
-          .executeTakeFirstOrThrow()
-      ).n,
-    );
+    const scheduled = await countRows(service.app.deps.db, 'posts', { status: 'scheduled' });
     const metrics = await createHttpClient(service.url).get('/metrics');
     expect(metrics.text).toMatch(new RegExp(`^xgate_posts_scheduled ${scheduled}$`, 'm'));
   });

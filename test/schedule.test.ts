@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { makeAccount } from './fixtures/accounts.ts';
 import {
+  countRows,
   createHttpClient,
   createPostgresDatabase,
   createTestClock,
@@ -270,16 +271,7 @@ describeEachDialect('posting schedules: "add to queue"', (ctx) => {
     rows[10] = { ...rows[10]!, items: [{ text: 'x'.repeat(300) }] };
     rows[500] = { ...rows[500]!, accountId: 'no-such-account' };
     rows[999] = { ...rows[999]!, scheduledAt: clock.now() - DAY };
-    const count = async () =>
-      Number(
-        (
-          await service.app.deps.db
-            .selectFrom('posts')
-            .select((eb) => eb.fn.countAll().as('n'))
-            .where('account_id', '=', id)
-            .executeTakeFirstOrThrow()
-        ).n,
-      );
+    const count = () => countRows(service.app.deps.db, 'posts', { account_id: id });
 
     const refused = await client.post('/api/v1/posts/import', { posts: rows });
     expect([refused.status, refused.json.error.code]).toEqual([422, 'import_invalid']);
