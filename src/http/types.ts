@@ -54,7 +54,7 @@ export type ZodFastify = FastifyInstance<
  *   filter by `user_id` in the query, not after loading.
  * - Declare `schema: { body, querystring, params, response, tags, summary }` with zod: that is the
  *   validation (400 `invalid_request` naming the field) and the OpenAPI document.
- * - Throw `AppError` subclasses (`src/http/errors.ts`) with a stable `code`; never reply with ad-hoc error bodies.
+ * - Throw `AppError` subclasses (`src/errors/`) with a code from `src/errors/codes.ts`; never reply with ad-hoc error bodies.
  * - Cookie-authenticated POST/PATCH/PUT/DELETE need the `X-XGate-CSRF: 1` header (checked for you).
  */
 export type RouteModule = (app: ZodFastify, deps: AppDeps) => void | Promise<void>;
