@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { createTokenSealer, storedTokensOpen } from './accounts/index.ts';
+import { storedTokensOpen } from './accounts/index.ts';
 import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config/index.ts';
 import { verifySecretKey } from './crypto/canary.ts';
@@ -59,12 +59,13 @@ export async function createApp(baseConfig: Config, overrides: AppOverrides = {}
   let worker: Worker | null;
   try {
     await migrateToLatest(handle.db);
+    deps = buildServices(config, handle, clock, log, overrides.xSleep ? { xSleep: overrides.xSleep } : {});
+    const { tokenSealer } = deps;
     await verifySecretKey(handle.db, config.secretKey, {
       now: clock.now(),
       keySource: config.secretKeySource,
-      storedTokensOpen: () => storedTokensOpen(handle.db, createTokenSealer(config.secretKey)),
+      storedTokensOpen: () => storedTokensOpen(handle.db, tokenSealer),
     });
-    deps = buildServices(config, handle, clock, log, overrides.xSleep ? { xSleep: overrides.xSleep } : {});
     http =
       overrides.http === false
         ? null

@@ -6,6 +6,7 @@ import {
   type Migration,
   type MigrationResult,
   Migrator,
+  PostgresAdapter,
   PostgresDialect,
   type SqliteDatabase,
   SqliteDialect,
@@ -70,6 +71,11 @@ export async function createDatabase(
     return { db, dialect: 'postgres', destroy: () => db.destroy() };
   }
   throw new Error(`Unsupported DATABASE_URL ${JSON.stringify(url)}: use sqlite:PATH or postgres://…`);
+}
+
+/** Whether `db` (or a transaction of it) speaks PostgreSQL. */
+export function isPostgres(db: Kysely<Database>): boolean {
+  return db.getExecutor().adapter instanceof PostgresAdapter;
 }
 
 /** Whether a database error is a unique-constraint violation (PostgreSQL 23505, SQLite's constraint code). */

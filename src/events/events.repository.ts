@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { type Kysely, PostgresAdapter, sql, type Transaction } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
+import { isPostgres } from '../db/index.ts';
 import type { Database } from '../db/schema.ts';
 import type { EventType, NewEvent, StoredEvent } from './events.types.ts';
 
 type Executor = Kysely<Database> | Transaction<Database>;
-
-const isPostgres = (db: Executor) => db.getExecutor().adapter instanceof PostgresAdapter;
 
 /** The subject of an event: the post or the account it is about. */
 function subjectOf(event: NewEvent): string {

@@ -67,12 +67,17 @@ export interface Slot {
   binding: BudgetConstraint | null;
 }
 
-function countIn(events: number[], from: number, to: number): number {
-  // events are sorted: the number in [from, to).
+/** How many of the sorted times `events` lie in [from, to). */
+export function countIn(events: readonly number[], from: number, to: number): number {
   return lowerBound(events, to) - lowerBound(events, from);
 }
 
-function lowerBound(events: number[], value: number): number {
+/** Adds `count` times `value` to the sorted times `events` (after any equal ones), keeping them sorted. */
+export function insertSorted(events: number[], value: number, count = 1): void {
+  events.splice(lowerBound(events, value + 1), 0, ...Array.from({ length: count }, () => value));
+}
+
+function lowerBound(events: readonly number[], value: number): number {
   let low = 0;
   let high = events.length;
   while (low < high) {

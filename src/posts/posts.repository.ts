@@ -1,12 +1,12 @@
 import {
   type Insertable,
   type Kysely,
-  PostgresAdapter,
   type Selectable,
   type SelectQueryBuilder,
   sql,
   type Transaction,
 } from 'kysely';
+import { isPostgres } from '../db/index.ts';
 import type {
   AccountStatus,
   Database,
@@ -506,7 +506,7 @@ async function queuedPosts(
     .where('queue_slot_at', '>', now)
     .orderBy('queue_slot_at');
   // PostgreSQL: the rows stay ours until the transaction ends (the dispatcher's claim skips locked rows).
-  if (db.getExecutor().adapter instanceof PostgresAdapter) query = query.forUpdate();
+  if (isPostgres(db)) query = query.forUpdate();
   const rows = await query.execute();
   return rows.map((r) => ({ id: r.id, slot: Number(r.queue_slot_at) }));
 }

@@ -6,11 +6,19 @@ import { isUniqueViolation } from '../db/index.ts';
 import type { Database, PostStatus } from '../db/schema.ts';
 import type { KnownLimit, RateLimitBook } from '../delivery/rate-limit-book.ts';
 import { AppError, ConflictError, NotFoundError, ServiceUnavailableError } from '../errors/index.ts';
-import { appendEvents } from '../events/index.ts';
+import { appendEvents, type NewEvent } from '../events/index.ts';
 import { findMediaByIds } from '../media/media.repository.ts';
 import type { CreateOptions } from '../media/media.service.ts';
 import { type PostingSchedule, slotTimes } from '../schedule/slots.ts';
-import { type BudgetConstraint, CREATE_TWEET_ENDPOINT, findSlot, fits, tierWindows } from './budget.ts';
+import {
+  type BudgetConstraint,
+  CREATE_TWEET_ENDPOINT,
+  countIn,
+  findSlot,
+  fits,
+  insertSorted,
+  tierWindows,
+} from './budget.ts';
 import { postEvent } from './post-events.ts';
 import { DELETABLE_STATUSES, FINAL_STATUSES } from './post-status.ts';
 import { PostRuleError, ReferenceNotFoundError } from './posts.errors.ts';
@@ -27,6 +35,7 @@ import {
   listQueue,
   markItemDeleted,
   markPostDeleted,
+  type NewPost,
   type Post,
   type PostingAccount,
   pullQueueForward,
@@ -104,7 +113,7 @@ export class PostsService {
     input: PostInput,
     options: CreateOptions<Pick<Post, 'id'>> = {},
   ): Promise<Post> {
-    const { db, clock } = this.deps;
+    const { clock } = this.deps;
     const now = clock.now();
     const account = await this.#postingAccount(userId, input.accountId);
     if (input.scheduledAt === 'next_slot') {
@@ -114,18 +123,20 @@ export class PostsService {
     const scheduledAt = this.#checkSchedule(input.scheduledAt, now);
     const items = await this.#checkItems(userId, account, input.items);
     await this.#checkBudget(account, scheduledAt, items.length, now);
-    const id = randomUUID();
-    await db.transaction().execute(async (trx) => {
-      await insertPost(trx, { id, userId, accountId: account.id, scheduledAt, now, items });
-      await appendEvents(trx, [
-        postEvent('post.scheduled', { id, userId, accountId: account.id }, now, {
-          status: 'scheduled',
-          scheduledAt,
-        }),
-      ]);
-      await options.inTransaction?.(trx, { id });
+    return this.#store({ id: randomUUID(), userId, accountId: account.id, scheduledAt, now, items }, options);
+  }
+
+  /** Stores a new post with its `post.scheduled` event (and `options.inTransaction`) in one transaction. */
+  async #store(
+    post: NewPost & { items: DraftItem[] },
+    options: CreateOptions<Pick<Post, 'id'>>,
+  ): Promise<Post> {
+    await this.deps.db.transaction().execute(async (trx) => {
+      await insertPost(trx, post);
+      await appendEvents(trx, [scheduledEvent(post)]);
+      await options.inTransaction?.(trx, { id: post.id });
     });
-    return this.get(userId, id);
+    return this.get(post.userId, post.id);
   }
 
   /**
@@ -144,27 +155,17 @@ export class PostsService {
     for (let attempt = 1; ; attempt++) {
       const queue = await this.#queueState(account, schedule, now);
       const at = this.#freeSlot(account, schedule, items.length, now, queue);
-      const id = randomUUID();
+      const post = {
+        id: randomUUID(),
+        userId,
+        accountId: account.id,
+        scheduledAt: at,
+        queueSlotAt: at,
+        now,
+        items,
+      };
       try {
-        await this.deps.db.transaction().execute(async (trx) => {
-          await insertPost(trx, {
-            id,
-            userId,
-            accountId: account.id,
-            scheduledAt: at,
-            queueSlotAt: at,
-            now,
-            items,
-          });
-          await appendEvents(trx, [
-            postEvent('post.scheduled', { id, userId, accountId: account.id }, now, {
-              status: 'scheduled',
-              scheduledAt: at,
-            }),
-          ]);
-          await options.inTransaction?.(trx, { id });
-        });
-        return this.get(userId, id);
+        return await this.#store(post, options);
       } catch (error) {
         if (!isUniqueViolation(error) || attempt >= QUEUE_ATTEMPTS) throw error;
       }
@@ -209,7 +210,7 @@ export class PostsService {
     let overBudget = 0;
     for (const at of slotTimes(schedule, now, queue.horizon)) {
       slots++;
-      if (holdsNear(queue.taken, at, spacing)) taken++;
+      if (countIn(queue.taken, at - spacing, at + spacing + 1) > 0) taken++;
       else if (!queue.plan.fits(account.xUserId, at, tweets)) overBudget++;
       else return at;
     }
@@ -335,8 +336,7 @@ export class PostsService {
             queues.set(account.id, queue);
           }
           at = this.#freeSlot(account, queue.schedule, items.length, now, queue);
-          const index = queue.taken.findIndex((t) => t > at);
-          queue.taken.splice(index === -1 ? queue.taken.length : index, 0, at);
+          insertSorted(queue.taken, at);
         } else {
           at = entry.at;
           await this.#checkBudget(account, at, items.length, now, undefined, plan);
@@ -355,29 +355,20 @@ export class PostsService {
         { rows: problems },
       );
     }
-    const ids = planned.map(() => randomUUID());
+    const posts: Array<NewPost & { items: DraftItem[] }> = planned.map((p) => ({
+      id: randomUUID(),
+      userId,
+      accountId: p.account.id,
+      scheduledAt: p.at,
+      ...(p.queued && { queueSlotAt: p.at }),
+      now,
+      items: p.items,
+    }));
+    const ids = posts.map((post) => post.id);
     try {
       await db.transaction().execute(async (trx) => {
-        for (const [i, p] of planned.entries()) {
-          await insertPost(trx, {
-            id: ids[i]!,
-            userId,
-            accountId: p.account.id,
-            scheduledAt: p.at,
-            ...(p.queued && { queueSlotAt: p.at }),
-            now,
-            items: p.items,
-          });
-        }
-        await appendEvents(
-          trx,
-          planned.map((p, i) =>
-            postEvent('post.scheduled', { id: ids[i]!, userId, accountId: p.account.id }, now, {
-              status: 'scheduled',
-              scheduledAt: p.at,
-            }),
-          ),
-        );
+        for (const post of posts) await insertPost(trx, post);
+        await appendEvents(trx, posts.map(scheduledEvent));
         await options.inTransaction?.(trx, { ids });
       });
     } catch (error) {
@@ -387,8 +378,7 @@ export class PostsService {
         'conflict',
       );
     }
-    const posts = await Promise.all(ids.map((id) => this.get(userId, id)));
-    return { posts, skipped: problems };
+    return { posts: await Promise.all(ids.map((id) => this.get(userId, id))), skipped: problems };
   }
 
   /** The user's post, or undefined (also when it is someone else's). */
@@ -684,11 +674,8 @@ export class PostsService {
       fits: (xUserId: string, at: number, tweets: number) =>
         constraints(xUserId).every((c) => fits(c, at, tweets)),
       record(xUserId: string, at: number, tweets: number) {
-        for (const events of [appEvents, userEvents.get(xUserId)]) {
-          if (!events) continue;
-          const index = events.findIndex((t) => t > at);
-          events.splice(index === -1 ? events.length : index, 0, ...Array.from({ length: tweets }, () => at));
-        }
+        for (const events of [appEvents, userEvents.get(xUserId)])
+          if (events) insertSorted(events, at, tweets);
       },
     };
   }
@@ -752,14 +739,7 @@ function iso(epochMs: number): string {
   return new Date(epochMs).toISOString();
 }
 
-/** Whether some time in `times` (sorted) lies within `spacing` of `at`. */
-function holdsNear(times: readonly number[], at: number, spacing: number): boolean {
-  let low = 0;
-  let high = times.length;
-  while (low < high) {
-    const middle = (low + high) >> 1;
-    if (times[middle]! < at - spacing) low = middle + 1;
-    else high = middle;
-  }
-  return low < times.length && times[low]! <= at + spacing;
+/** The `post.scheduled` event of a new post. */
+function scheduledEvent(post: NewPost): NewEvent {
+  return postEvent('post.scheduled', post, post.now, { status: 'scheduled', scheduledAt: post.scheduledAt });
 }

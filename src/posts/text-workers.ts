@@ -11,8 +11,6 @@ import { runTextJob, type TextJob, type TextJobResults } from './text-jobs.ts';
  */
 export interface TextWorkers {
   run<K extends TextJob['kind']>(job: Extract<TextJob, { kind: K }>): Promise<TextJobResults[K]>;
-  /** The longest a job has taken so far, in ms (for the benchmark). */
-  readonly slowestMs: number;
   /** Ends the workers; jobs still waiting are refused. */
   close(): Promise<void>;
 }
@@ -76,7 +74,6 @@ export function createTextWorkers(options: TextWorkersOptions): TextWorkers {
   const slots = new Set<Slot>();
   const queue: Pending[] = [];
   let nextId = 0;
-  let slowestMs = 0;
   let closed = false;
 
   function spawn(): Slot {
@@ -115,7 +112,6 @@ export function createTextWorkers(options: TextWorkersOptions): TextWorkers {
     slot.idle = null;
     slot.busy = pending;
     const id = nextId++;
-    const started = performance.now();
     const timer = setTimeout(() => {
       slot.worker.off('message', onMessage);
       finish(slot, (p) => p.reject(new TextTooComplexError(options.timeoutMs)), true);
@@ -124,7 +120,6 @@ export function createTextWorkers(options: TextWorkersOptions): TextWorkers {
       if (message.id !== id) return;
       clearTimeout(timer);
       slot.worker.off('message', onMessage);
-      slowestMs = Math.max(slowestMs, performance.now() - started);
       finish(
         slot,
         (p) => (message.ok ? p.resolve(message.result) : p.reject(new Error(message.message))),
@@ -148,14 +143,7 @@ export function createTextWorkers(options: TextWorkersOptions): TextWorkers {
 
   return {
     run(job) {
-      if (runsInline(job)) {
-        const started = performance.now();
-        try {
-          return Promise.resolve(runTextJob(job) as never);
-        } finally {
-          slowestMs = Math.max(slowestMs, performance.now() - started);
-        }
-      }
+      if (runsInline(job)) return Promise.resolve(runTextJob(job) as never);
       if (closed) return Promise.reject(new ServiceUnavailableError('The service is stopping.', 'stopping'));
       if (queue.length >= maxQueue) {
         return Promise.reject(
@@ -169,9 +157,6 @@ export function createTextWorkers(options: TextWorkersOptions): TextWorkers {
         queue.push({ job, resolve: resolve as (value: unknown) => void, reject });
         pump();
       });
-    },
-    get slowestMs() {
-      return slowestMs;
     },
     async close() {
       closed = true;

@@ -49,11 +49,11 @@ const scheduleInput = z.strictObject({
     .int()
     .min(0)
     .max(720)
-    .default(5)
+    .default(EMPTY_SCHEDULE.spacingMinutes)
     .describe('A slot is taken by any post of the account within this many minutes of it (default 5).'),
   pullForward: z
     .boolean()
-    .default(false)
+    .default(EMPTY_SCHEDULE.pullForward)
     .describe('When a queued post is canceled, the later queued posts move up into the freed slots.'),
 });
 
