@@ -30,10 +30,7 @@ export class RateLimiter {
     }
     window.count++;
     if (window.count <= this.limit) return { allowed: true, retryAfterSeconds: 0 };
-    return {
-      allowed: false,
-      retryAfterSeconds: Math.max(1, Math.ceil((window.start + this.windowMs - now) / 1000)),
-    };
+    return this.#refused(window.start, now);
   }
 
   /** Whether `key` is already over the limit at `now`, without counting a use. */
@@ -42,9 +39,14 @@ export class RateLimiter {
     if (!window || now - window.start >= this.windowMs || window.count < this.limit) {
       return { allowed: true, retryAfterSeconds: 0 };
     }
+    return this.#refused(window.start, now);
+  }
+
+  /** A refusal until the window that started at `start` ends. */
+  #refused(start: number, now: number): RateDecision {
     return {
       allowed: false,
-      retryAfterSeconds: Math.max(1, Math.ceil((window.start + this.windowMs - now) / 1000)),
+      retryAfterSeconds: Math.max(1, Math.ceil((start + this.windowMs - now) / 1000)),
     };
   }
 }
