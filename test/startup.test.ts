@@ -110,11 +110,20 @@ describe('start-up failures are one line that says what to do', () => {
     try {
       const dir = makeTempDir('xgate-startup-');
       try {
-        const busy = start(['serve'], { XGATE_DATA_DIR: dir.path, PORT: String(port) });
+        // The emulator on any free port, so PORT+1 (maybe taken by a test running beside this one) plays no part.
+        const busy = start(['serve'], {
+          XGATE_DATA_DIR: dir.path,
+          PORT: String(port),
+          XGATE_SANDBOX_EMULATOR_PORT: '0',
+        });
         expect(await busy.exit).toBe(1);
         expect(expectOneLine(busy)).toMatch(new RegExp(`port ${port} \\(PORT\\).*already uses it`));
 
-        const emulatorBusy = start(['serve'], { XGATE_DATA_DIR: dir.path, PORT: String(port - 1) });
+        const emulatorBusy = start(['serve'], {
+          XGATE_DATA_DIR: dir.path,
+          PORT: String(await freePort()),
+          XGATE_SANDBOX_EMULATOR_PORT: String(port),
+        });
         expect(await emulatorBusy.exit).toBe(1);
         expect(expectOneLine(emulatorBusy)).toMatch(
           new RegExp(`port ${port}, which the sandbox's X emulator uses`),
