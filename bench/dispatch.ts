@@ -12,6 +12,7 @@ import { type ConnectedUser, connectUser } from '../emulator/testing/connect-use
 import { createTokenSealer, type TokenSealer } from '../src/accounts/sealing.ts';
 import { loadConfig } from '../src/config/index.ts';
 import { createDatabase, type Database, migrateToLatest } from '../src/db/index.ts';
+import type { AppDeps } from '../src/deps.ts';
 import { draftRows, scheduledPostRow } from '../src/posts/posts.repository.ts';
 import { createApp } from '../src/server.ts';
 import { accountRow } from '../test/fixtures/accounts.ts';
@@ -60,7 +61,7 @@ function rssSampler(): { stop(): number } {
   };
 }
 
-async function adminQuery(text: string): Promise<void> {
+export async function adminQuery(text: string): Promise<void> {
   const client = new pg.Client({ connectionString: PG_ADMIN_URL });
   await client.connect();
   try {
@@ -139,8 +140,22 @@ async function insertPosts(
   }
 }
 
-/** Publishes POSTS posts with the dispatcher on one dialect, then the bare loop; returns the figures. */
-async function dispatchRun(dialect: string, emulatorUrl: string, users: ConnectedUser[]) {
+/** Work run beside the dispatcher (e.g. webhook deliveries): started before it, stopped after, with its figures. */
+export type Alongside = (deps: AppDeps) => Promise<{ stop(): Promise<Record<string, unknown>> }>;
+
+/**
+ * Publishes `posts` posts with the dispatcher on one dialect (with `alongside` running in the same process when
+ * given), then the bare loop; returns the figures.
+ */
+export async function dispatchRun(
+  dialect: string,
+  emulatorUrl: string,
+  users: ConnectedUser[],
+  options: { posts?: number; alongside?: Alongside } = {},
+) {
+  const posts = options.posts ?? POSTS;
+  // X refuses duplicate text: every run's tweets are its own.
+  const runId = randomBytes(3).toString('hex');
   const dir = mkdtempSync(join(tmpdir(), 'xgate-bench-dispatch-'));
   let url = `sqlite:${join(dir, 'xgate.db')}`;
   let drop = async () => {};
@@ -172,7 +187,8 @@ async function dispatchRun(dialect: string, emulatorUrl: string, users: Connecte
   try {
     const accounts = await insertAccounts(db, app.deps.tokenSealer, users, clock.now());
     const dueAt = clock.now();
-    await insertPosts(db, accounts, POSTS, dueAt, (i) => `${dialect} dispatched ${i}`);
+    await insertPosts(db, accounts, posts, dueAt, (i) => `${dialect} dispatched ${i} (${runId})`);
+    const beside = options.alongside ? await options.alongside(app.deps) : null;
 
     const dispatcher = app.deps.dispatcher({
       concurrency: CONCURRENCY,
@@ -184,6 +200,7 @@ async function dispatchRun(dialect: string, emulatorUrl: string, users: Connecte
     await dispatcher.runOnce(new AbortController().signal);
     const seconds = (performance.now() - started) / 1000;
     const peakRss = rss.stop();
+    const besideFigures = beside ? await beside.stop() : null;
     const rows = await db.selectFrom('posts').select(['status', 'published_at', 'scheduled_at']).execute();
     const published = rows.filter((r) => r.status === 'published');
     const lateness = published.map((r) => (r.published_at! - r.scheduled_at) / 1000).sort((a, b) => a - b);
@@ -194,16 +211,18 @@ async function dispatchRun(dialect: string, emulatorUrl: string, users: Connecte
     const bareStarted = performance.now();
     await Promise.all(
       Array.from({ length: CONCURRENCY }, async () => {
-        for (let i = next++; i < POSTS; i = next++) {
-          await x.forToken(tokens[i % tokens.length]!).createTweet({ text: `${dialect} bare ${i}` });
+        for (let i = next++; i < posts; i = next++) {
+          await x
+            .forToken(tokens[i % tokens.length]!)
+            .createTweet({ text: `${dialect} bare ${i} (${runId})` });
         }
       }),
     );
     const bareSeconds = (performance.now() - bareStarted) / 1000;
     const rate = published.length / seconds;
-    const bareRate = POSTS / bareSeconds;
+    const bareRate = posts / bareSeconds;
     return {
-      posts: POSTS,
+      posts,
       accounts: users.length,
       concurrency: CONCURRENCY,
       published: published.length,
@@ -214,6 +233,7 @@ async function dispatchRun(dialect: string, emulatorUrl: string, users: Connecte
       peakRssMb: mb(peakRss),
       bareLoopPostsPerSecond: Math.round(bareRate),
       ratio: Number((rate / bareRate).toFixed(2)),
+      ...(besideFigures && { alongside: besideFigures }),
     };
   } finally {
     await app.stop();
@@ -311,14 +331,15 @@ async function idleRun(emulatorUrl: string, user: ConnectedUser) {
  * real `xgate emulator` child process: the emulator gets its own process, as X is a separate system, and the
  * dispatcher and the bare loop are measured against the same server.
  */
-async function startEmulatorProcess(
+export async function startEmulatorProcess(
   dir: string,
+  accounts = ACCOUNTS,
 ): Promise<{ url: string; users: ConnectedUser[]; stop(): void }> {
   const statePath = join(dir, 'emulator-state.json');
   const seed = await createEmulator({ tier: 'unlimited', statePath });
   await seed.listen({ host: '127.0.0.1', port: 0 });
   const users: ConnectedUser[] = [];
-  for (let i = 0; i < ACCOUNTS; i += 1) users.push(await connectUser(seed, { username: `bench${i}` }));
+  for (let i = 0; i < accounts; i += 1) users.push(await connectUser(seed, { username: `bench${i}` }));
   await seed.close();
   const port = await freePort();
   const child = spawn(

@@ -17,6 +17,8 @@ import type { PostsService } from './posts/posts.service.ts';
 import type { ReviewService } from './posts/review.service.ts';
 import type { TextWorkers } from './posts/text-workers.ts';
 import type { Sessions } from './users/sessions.ts';
+import type { WebhookDeliverer, WebhookDelivererSettings, WebhooksService } from './webhooks/index.ts';
+import type { AttemptResult, SendOptions } from './webhooks/sender.ts';
 import type { XClient } from './x/index.ts';
 
 /**
@@ -64,4 +66,11 @@ export interface AppDeps {
   accountCaller: AccountCaller;
   /** The token vault: `getAccessToken(accountId)`, `forceRefresh`, `markNeedsReconnect` (src/accounts/vault.ts). */
   vault: TokenVault;
+  /** Webhook endpoints: create, change, rotate, test, replay (src/webhooks). */
+  webhooks: WebhooksService;
+  /** A webhook deliverer with the config's settings unless overridden; `xgate worker` and `serve` run one. */
+  webhookDeliverer(
+    settings?: Partial<WebhookDelivererSettings>,
+    options?: { owner?: string; send?: (options: SendOptions) => Promise<AttemptResult> },
+  ): WebhookDeliverer;
 }

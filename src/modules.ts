@@ -9,6 +9,7 @@ import { postsModule } from './posts/index.ts';
 import { scheduleRoutes } from './schedule/index.ts';
 import { sessionsPurgeLoop } from './users/sessions.purge.ts';
 import { usersRoutes } from './users/users.routes.ts';
+import { webhookDeliveryLoop, webhookPurgeLoop, webhooksRoutes } from './webhooks/index.ts';
 import type { WorkerLoopFactory } from './worker.ts';
 
 /**
@@ -27,6 +28,7 @@ export const routeModules: readonly RouteModule[] = [
   scheduleRoutes,
   deliveryRoutes,
   eventsRoutes,
+  webhooksRoutes,
   homeRoutes,
 ];
 
@@ -38,4 +40,6 @@ export const workerLoops: readonly WorkerLoopFactory[] = [
   sessionsPurgeLoop,
   mediaPurgeLoop,
   eventsPurgeLoop,
+  webhookDeliveryLoop,
+  webhookPurgeLoop,
 ];

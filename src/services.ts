@@ -22,6 +22,12 @@ import { createTextWorkers } from './posts/text-workers.ts';
 import { createTweetDeleter } from './posts/tweet-deleter.ts';
 import { findSchedule } from './schedule/schedule.repository.ts';
 import { createCookieSealer, createSessions } from './users/index.ts';
+import {
+  createWebhookDeliverer,
+  createWebhookMetrics,
+  createWebhookSealer,
+  WebhooksService,
+} from './webhooks/index.ts';
 import { createXClient, defaultScopes } from './x/index.ts';
 import { countingFetch } from './x/request-metrics.ts';
 
@@ -78,6 +84,8 @@ export function buildServices(
   const mediaStorage = createMediaStorage(config);
   const deliveryMetrics = createDeliveryMetrics(metrics);
   const uploadMedia = createMediaUploader({ db, dataDir: config.dataDir });
+  const webhookSealer = createWebhookSealer(config.secretKey);
+  const webhookAttempts = createWebhookMetrics(metrics);
   const base = { config, db, dialect, clock, log, metrics };
   return {
     ...base,
@@ -102,6 +110,30 @@ export function buildServices(
     }),
     accounts: createAccountsService({ db, clock, log, x, sealer: tokenSealer, accountCaller }),
     review: new ReviewService({ db, clock }),
+    webhooks: new WebhooksService({
+      db,
+      clock,
+      sealer: webhookSealer,
+      allowPrivate: config.webhookAllowPrivate,
+      maxPerUser: config.maxWebhooksPerUser,
+    }),
+    webhookDeliverer: (settings = {}, options = {}) =>
+      createWebhookDeliverer({
+        db,
+        clock,
+        log: log.child({ loop: 'webhooks' }),
+        sealer: webhookSealer,
+        attempts: webhookAttempts,
+        settings: {
+          concurrency: config.webhookConcurrency,
+          leaseMs: config.webhookLeaseMs,
+          pollMs: config.webhookPollMs,
+          timeoutMs: config.webhookTimeoutMs,
+          allowPrivate: config.webhookAllowPrivate,
+          ...settings,
+        },
+        ...options,
+      }),
     dispatcher: (
       settings: Partial<DispatcherSettings> = {},
       options: { sleep?: (ms: number) => Promise<void> } = {},

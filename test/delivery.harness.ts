@@ -12,6 +12,7 @@ import type { MediaType } from '../src/db/schema.ts';
 import type { DeliveryMetrics } from '../src/delivery/delivery.metrics.ts';
 import type { Dispatcher, DispatcherSettings } from '../src/delivery/dispatcher.ts';
 import type { RateLimitBook } from '../src/delivery/rate-limit-book.ts';
+import type { AppDeps } from '../src/deps.ts';
 import { insertPost } from '../src/posts/posts.repository.ts';
 import { createApp } from '../src/server.ts';
 import type { XClient } from '../src/x/index.ts';
@@ -25,6 +26,8 @@ const EMULATOR_TEST_CLIENT = { clientId: 'emulator-test-client', redirectUri: 'h
 /** Everything a dispatcher test needs: a migrated database, the emulator on one shared clock, the dispatcher. */
 export interface DeliveryHarness {
   handle: DatabaseHandle;
+  /** The services, as `xgate worker` builds them. */
+  deps: AppDeps;
   clock: TestClock;
   emu: TestEmulator;
   x: XClient;
@@ -89,6 +92,8 @@ export async function startDeliveryHarness(
     X_AUTHORIZE_URL: `${emu.url}/i/oauth2/authorize`,
     XGATE_X_TIMEOUT_MS: String(options.xTimeoutMs ?? 2000),
     LOG_LEVEL: process.env.XGATE_TEST_LOG_LEVEL ?? 'silent',
+    // Webhook tests deliver to a receiver on 127.0.0.1.
+    XGATE_WEBHOOK_ALLOW_PRIVATE: 'true',
   });
   // The same services as `xgate worker`, built by the one composition; only time is the test's.
   const app = await createApp(config, {
@@ -110,6 +115,7 @@ export async function startDeliveryHarness(
 
   return {
     handle,
+    deps,
     clock,
     emu,
     x,

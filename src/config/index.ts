@@ -92,6 +92,20 @@ export interface Config {
   eventsRetentionDays: number;
   /** Active API keys one user may have (default 100). */
   maxApiKeysPerUser: number;
+  /** Webhook URLs may be plain `http://` and reach loopback/private addresses (default: only in sandbox mode). */
+  webhookAllowPrivate: boolean;
+  /** A webhook attempt without an answer after this many ms fails (default 15,000). */
+  webhookTimeoutMs: number;
+  /** How long a worker holds an endpoint without news before another may take it, in ms (default 60,000). */
+  webhookLeaseMs: number;
+  /** Endpoints one worker delivers to at once (default 16). */
+  webhookConcurrency: number;
+  /** How often a worker looks for new events to deliver, in ms (default 500). */
+  webhookPollMs: number;
+  /** Finished deliveries are kept in the delivery log this many days (default 30). */
+  webhookRetentionDays: number;
+  /** Webhook endpoints one user may have (default 20). */
+  maxWebhooksPerUser: number;
   /** Things the operator should know about (e.g. a generated secret key); logged at start-up. */
   warnings: readonly string[];
 }
@@ -213,6 +227,19 @@ const envSchema = z.object({
   XGATE_MEDIA_UNUSED_TTL_HOURS: int(1, 24 * 3650, 24),
   XGATE_MEDIA_RETENTION_DAYS: int(1, 3650, 30),
   XGATE_TEXT_TIMEOUT_MS: int(100, 60_000, 2000),
+  XGATE_WEBHOOK_ALLOW_PRIVATE: z.preprocess(
+    emptyToUndefined,
+    z
+      .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
+      .transform((v) => v === 'true' || v === '1')
+      .optional(),
+  ),
+  XGATE_WEBHOOK_TIMEOUT_MS: int(100, 120_000, 15_000),
+  XGATE_WEBHOOK_LEASE_MS: int(1000, 60 * 60_000, 60_000),
+  XGATE_WEBHOOK_CONCURRENCY: int(1, 1024, 16),
+  XGATE_WEBHOOK_POLL_MS: int(10, 60_000, 500),
+  XGATE_WEBHOOK_RETENTION_DAYS: int(1, 3650, 30),
+  XGATE_MAX_WEBHOOKS_PER_USER: int(1, 10_000, 20),
 });
 
 function decodeKey(text: string): Buffer | null {
@@ -297,6 +324,14 @@ export function loadConfig(
     mediaUnusedTtlHours: e.XGATE_MEDIA_UNUSED_TTL_HOURS,
     mediaRetentionDays: e.XGATE_MEDIA_RETENTION_DAYS,
     textTimeoutMs: e.XGATE_TEXT_TIMEOUT_MS,
+    webhookAllowPrivate: e.XGATE_WEBHOOK_ALLOW_PRIVATE ?? sandbox,
+    webhookTimeoutMs: e.XGATE_WEBHOOK_TIMEOUT_MS,
+    // A lease must outlast the longest attempt, after which it is renewed.
+    webhookLeaseMs: Math.max(e.XGATE_WEBHOOK_LEASE_MS, e.XGATE_WEBHOOK_TIMEOUT_MS + 1000),
+    webhookConcurrency: e.XGATE_WEBHOOK_CONCURRENCY,
+    webhookPollMs: e.XGATE_WEBHOOK_POLL_MS,
+    webhookRetentionDays: e.XGATE_WEBHOOK_RETENTION_DAYS,
+    maxWebhooksPerUser: e.XGATE_MAX_WEBHOOKS_PER_USER,
     warnings: Object.freeze(warnings),
   });
 }

@@ -6,9 +6,12 @@ import type { EventType, NewEvent, StoredEvent } from './events.types.ts';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
-/** The subject of an event: the post or the account it is about. */
+/** The subject of an event: the post, account or webhook it is about. */
 function subjectOf(event: NewEvent): string {
-  return 'postId' in event.data ? event.data.postId : event.data.accountId;
+  const { data } = event;
+  if ('postId' in data) return data.postId;
+  if ('webhookId' in data) return data.webhookId;
+  return data.accountId;
 }
 
 /**

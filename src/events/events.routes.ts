@@ -17,7 +17,7 @@ const eventSchema = z.object({
   data: z
     .record(z.string(), z.unknown())
     .describe(
-      'Post events: `{postId, accountId, status, items?:[{position, tweetId, url}], error?:{code, message}, scheduledAt?}`; account events: `{accountId, username, reason?}`.',
+      'Post events: `{postId, accountId, status, items?:[{position, tweetId, url}], error?:{code, message}, scheduledAt?}`; account events: `{accountId, username, reason?}`; `webhook.disabled`: `{webhookId, url, reason}`.',
     ),
 });
 

@@ -9,6 +9,7 @@ export const EVENT_TYPES = [
   'account.connected',
   'account.needs_reconnect',
   'account.disconnected',
+  'webhook.disabled',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -35,6 +36,14 @@ export interface AccountEventData {
   reason?: string;
 }
 
+/** What a webhook event carries. */
+export interface WebhookEventData {
+  webhookId: string;
+  url: string;
+  /** Why the endpoint was disabled, in words. */
+  reason: string;
+}
+
 /** The data of each event type. */
 export interface EventDataOf {
   'post.scheduled': PostEventData;
@@ -46,6 +55,7 @@ export interface EventDataOf {
   'account.connected': AccountEventData;
   'account.needs_reconnect': AccountEventData;
   'account.disconnected': AccountEventData;
+  'webhook.disabled': WebhookEventData;
 }
 
 /** An event to record: the change it belongs to decides `at` and the user. */

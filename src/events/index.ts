@@ -17,6 +17,7 @@ export {
   type NewEvent,
   type PostEventData,
   type StoredEvent,
+  type WebhookEventData,
 } from './events.types.ts';
 
 /** Events deleted per round of the purge. */

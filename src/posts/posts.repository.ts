@@ -7,6 +7,8 @@ import {
   type Transaction,
 } from 'kysely';
 import { isPostgres } from '../db/index.ts';
+import type { ListPosition } from '../db/list-cursor.ts';
+
 import type {
   AccountStatus,
   Database,
@@ -18,6 +20,8 @@ import type {
 import { appendEvents } from '../events/index.ts';
 import { postEvent } from './post-events.ts';
 import { DELETABLE_STATUSES } from './post-status.ts';
+
+export type { ListPosition } from '../db/list-cursor.ts';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -232,12 +236,6 @@ export async function findPost(db: Executor, userId: string, id: string): Promis
   if (!row) return undefined;
   const [post] = await withItems(db, [row]);
   return post;
-}
-
-/** Where a page of {@link listPosts} starts: after this post in (created_at desc, id desc) order. */
-export interface ListPosition {
-  createdAt: number;
-  id: string;
 }
 
 /** The user's posts, newest first (created_at desc, then id desc: a stable order for paging). */

@@ -2,6 +2,7 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import type { FastifyRequest } from 'fastify';
 import { Gauge } from 'prom-client';
 import { z } from 'zod';
+import { decodeListCursor, encodeListCursor } from '../db/list-cursor.ts';
 import type { AppDeps } from '../deps.ts';
 import { ValidationError } from '../errors/index.ts';
 import { requireUser } from '../http/auth.ts';
@@ -9,7 +10,7 @@ import { whileConnected } from '../http/client-gone.ts';
 import type { RouteModule, ZodFastify } from '../http/types.ts';
 import { tweetUrl } from './post-events.ts';
 import { POST_ITEM_STATUSES, POST_STATUSES } from './post-status.ts';
-import { countScheduledPosts, type ListPosition, type Post } from './posts.repository.ts';
+import { countScheduledPosts, type Post } from './posts.repository.ts';
 import type { PostsService } from './posts.service.ts';
 
 /**
@@ -154,36 +155,6 @@ export function postView(post: Post): z.infer<typeof postSchema> {
   };
 }
 
-function encodeCursor(position: ListPosition): string {
-  return Buffer.from(JSON.stringify([position.createdAt, position.id])).toString('base64url');
-}
-
-function decodeCursor(cursor: string): ListPosition {
-  try {
-    const [createdAt, id, ...rest] = JSON.parse(
-      Buffer.from(cursor, 'base64url').toString('utf8'),
-    ) as unknown[];
-    // Only what encodeCursor makes: anything else (1e400, a NUL, a huge id) must not reach the database.
-    if (
-      Number.isSafeInteger(createdAt) &&
-      (createdAt as number) >= 0 &&
-      typeof id === 'string' &&
-      id.length <= 100 &&
-      !id.includes('\u0000') &&
-      rest.length === 0
-    ) {
-      return { createdAt: createdAt as number, id };
-    }
-  } catch {
-    // falls through to the error below
-  }
-  throw new ValidationError(
-    'The cursor is not one this API gave out.',
-    { field: 'cursor' },
-    'invalid_cursor',
-  );
-}
-
 /**
  * Posts: `POST|GET /api/v1/posts`, `GET|PATCH|DELETE /api/v1/posts/:id`, `POST /api/v1/threads/split`;
  * and the queue-depth gauge `xgate_posts_scheduled`.
@@ -274,9 +245,12 @@ export function postsRoutes(posts: PostsService): RouteModule {
           limit,
           ...(status && { status }),
           ...(accountId && { accountId }),
-          ...(cursor && { after: decodeCursor(cursor) }),
+          ...(cursor && { after: decodeListCursor(cursor) }),
         });
-        return { items: page.posts.map(postView), nextCursor: page.next ? encodeCursor(page.next) : null };
+        return {
+          items: page.posts.map(postView),
+          nextCursor: page.next ? encodeListCursor(page.next) : null,
+        };
       },
     );
 
