@@ -4,6 +4,7 @@ import { markNeedsReconnect } from '../src/accounts/accounts.repository.ts';
 import { listEvents } from '../src/events/index.ts';
 import type { WebhookDeliverer } from '../src/webhooks/index.ts';
 import { isPrivateAddress, MAX_ATTEMPTS, RETRY_DELAYS_MS, retryDelayMs } from '../src/webhooks/index.ts';
+import { MAX_PAYLOAD_BYTES, webhookPayload } from '../src/webhooks/webhooks.service.ts';
 import { type DeliveryHarness, startDeliveryHarness } from './delivery.harness.ts';
 import { makeAccount } from './fixtures/accounts.ts';
 import {
@@ -59,6 +60,25 @@ describe('webhook retry schedule', () => {
     // Retry-After asks for longer: honoured; for shorter: the schedule wins.
     expect(retryDelayMs(1, 120, () => 0)).toBe(120_000);
     expect(retryDelayMs(3, 1, () => 0)).toBe(1_800_000);
+  });
+
+  it('keeps bodies under 20 kB: a huge thread goes without its items, marked truncated', () => {
+    const items = Array.from({ length: 1000 }, (_, i) => ({
+      position: i,
+      tweetId: `18000000000000${i}`,
+      url: `https://x.com/someone/status/18000000000000${i}`,
+    }));
+    const body = webhookPayload({
+      type: 'post.published',
+      at: 0,
+      data: { postId: 'p', accountId: 'a', status: 'published', items },
+    });
+    expect(Buffer.byteLength(body)).toBeLessThanOrEqual(MAX_PAYLOAD_BYTES);
+    expect(JSON.parse(body)).toEqual({
+      type: 'post.published',
+      timestamp: '1970-01-01T00:00:00.000Z',
+      data: { postId: 'p', accountId: 'a', status: 'published', truncated: true },
+    });
   });
 
   it('refuses loopback, private, link-local, metadata and reserved addresses', () => {

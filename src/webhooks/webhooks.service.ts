@@ -27,9 +27,20 @@ export const ROTATION_OVERLAP_MS = 24 * 3_600_000;
 /** The type of the event `POST /api/v1/webhooks/:id/test` sends; never in the event log. */
 export const TEST_EVENT_TYPE = 'webhook.test';
 
-/** The body of every delivery: Standard Webhooks' `{type, timestamp, data}`. */
-export function webhookPayload(event: { type: string; at: number; data: unknown }): string {
-  return JSON.stringify({ type: event.type, timestamp: new Date(event.at).toISOString(), data: event.data });
+/** Largest body sent: receivers (and Standard Webhooks' advice) expect small messages. */
+export const MAX_PAYLOAD_BYTES = 20_000;
+
+/**
+ * The body of every delivery: Standard Webhooks' `{type, timestamp, data}`. A body that would pass
+ * {@link MAX_PAYLOAD_BYTES} (a very long thread's `items`) goes without its `items`, marked `truncated: true`:
+ * the receiver reads the post (`GET /api/v1/posts/:id`) for the rest.
+ */
+export function webhookPayload(event: { type: string; at: number; data: object }): string {
+  const timestamp = new Date(event.at).toISOString();
+  const body = JSON.stringify({ type: event.type, timestamp, data: event.data });
+  if (Buffer.byteLength(body) <= MAX_PAYLOAD_BYTES || !('items' in event.data)) return body;
+  const { items: _, ...rest } = event.data as { items: unknown };
+  return JSON.stringify({ type: event.type, timestamp, data: { ...rest, truncated: true } });
 }
 
 export interface WebhookInput {
