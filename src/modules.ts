@@ -1,4 +1,5 @@
 import { accountsRoutes, refresherLoop } from './accounts/index.ts';
+import { cliLoginPurgeLoop, cliLoginRoutes } from './cli-login/index.ts';
 import { deliveryRoutes, dispatcherLoop } from './delivery/index.ts';
 import { eventsPurgeLoop, eventsRoutes } from './events/index.ts';
 import { homeRoutes } from './home/home.routes.ts';
@@ -29,6 +30,7 @@ export const routeModules: readonly RouteModule[] = [
   deliveryRoutes,
   eventsRoutes,
   webhooksRoutes,
+  cliLoginRoutes,
   homeRoutes,
 ];
 
@@ -42,4 +44,5 @@ export const workerLoops: readonly WorkerLoopFactory[] = [
   eventsPurgeLoop,
   webhookDeliveryLoop,
   webhookPurgeLoop,
+  cliLoginPurgeLoop,
 ];

@@ -16,6 +16,15 @@ interface PendingAuthorization {
   verifier: string;
   /** Set when adding an account to this signed-in user (`?connect=1`). */
   connectUserId: string | null;
+  /** Where to go after signing in (a path on this site), e.g. the approval page of `xgate login`. */
+  next?: string;
+}
+
+/** A path on this site (`/…`, never `//host` or a scheme), or undefined: sign-in never redirects elsewhere. */
+function localPath(next: string | undefined): string | undefined {
+  if (next === undefined || !next.startsWith('/') || next.startsWith('//') || next.includes('\\'))
+    return undefined;
+  return next;
 }
 
 /** A page a person understands, with a way forward. `code` is also in a meta tag for scripts and tests. */
@@ -54,17 +63,26 @@ export function signInRoutes(app: ZodFastify, deps: AppDeps, accounts: AccountsS
       schema: {
         tags: ['session'],
         summary: 'Starts signing in with X (or, with `connect=1` and a session, adding another X account).',
-        querystring: z.object({ connect: z.enum(['1', 'true', '0', 'false']).optional() }),
+        querystring: z.object({
+          connect: z.enum(['1', 'true', '0', 'false']).optional(),
+          next: z.string().max(500).optional().describe('A path on this site to return to after signing in.'),
+        }),
       },
     },
     async (request, reply) => {
       const connect = request.query.connect === '1' || request.query.connect === 'true';
+      // Connecting another account needs to know whose: without a session, sign in first, then come back.
+      if (connect && !request.user) {
+        return reply.redirect(`/auth/x/login?next=${encodeURIComponent('/auth/x/login?connect=1')}`, 302);
+      }
       const authorization = await x.startAuthorization();
       const pending: PendingAuthorization = {
         state: authorization.state,
         verifier: authorization.codeVerifier,
         connectUserId: connect && request.user ? request.user.id : null,
       };
+      const next = localPath(request.query.next);
+      if (next !== undefined) pending.next = next;
       sessions.setSealedCookie(reply, OAUTH_COOKIE, pending, OAUTH_COOKIE_SECONDS);
       return reply.redirect(authorization.url.href, 302);
     },
@@ -153,7 +171,7 @@ export function signInRoutes(app: ZodFastify, deps: AppDeps, accounts: AccountsS
         throw error;
       }
       await sessions.start(reply, userId);
-      return reply.redirect('/', 302);
+      return reply.redirect(localPath(pending.next) ?? '/', 302);
     },
   );
 }

@@ -5,8 +5,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../config/index.ts';
 import { createApp } from '../server.ts';
 
-/** Where the committed OpenAPI document lives (checked for drift by test/openapi.test.ts). */
-export const OPENAPI_PATH = 'docs/openapi.json';
+export { OPENAPI_PATH } from './openapi-path.ts';
 
 /**
  * The service's OpenAPI document, as `/openapi.json` serves it, built from the route schemas of an app over

@@ -253,6 +253,18 @@ export interface WebhookAttemptsTable {
   response_body: string | null;
 }
 
+export interface CliLoginsTable {
+  id: string;
+  device_code_hash: string;
+  user_code: string;
+  name: string;
+  /** pending, approved, denied, done. */
+  status: string;
+  user_id: string | null;
+  created_at: number;
+  expires_at: number;
+}
+
 export interface Database {
   users: UsersTable;
   api_keys: ApiKeysTable;
@@ -270,4 +282,5 @@ export interface Database {
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
+  cli_logins: CliLoginsTable;
 }

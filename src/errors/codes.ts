@@ -29,7 +29,7 @@ export const ERROR_CODES = {
     'service_unavailable',
     'stopping',
   ],
-  users: ['api_key_not_found', 'api_key_limit'],
+  users: ['api_key_not_found', 'api_key_limit', 'login_unknown', 'login_denied', 'login_expired'],
   accounts: [
     'account_not_found',
     'account_needs_reconnect',

@@ -86,3 +86,25 @@ export function waitUntilReady(baseUrl: string, child: XgateProcess): Promise<tr
     child,
   );
 }
+
+/** Runs `node bin/xgate.js …args` to the end with `input` on stdin; resolves with its exit code and output. */
+export function runXgate(
+  args: string[],
+  env: Record<string, string> = {},
+  input = '',
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: cleanEnv(env),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => {
+    stdout += chunk;
+  });
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  child.stdin.end(input);
+  return once(child, 'exit').then(([code]) => ({ code: code as number | null, stdout, stderr }));
+}

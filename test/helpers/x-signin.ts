@@ -10,9 +10,11 @@ import type { TestHttpClient, TestResponse } from './http-client.ts';
  */
 export async function authorizeAtEmulator(
   client: TestHttpClient,
-  options: { username: string; connect?: boolean; decision?: 'authorize' | 'cancel' },
+  options: { username: string; connect?: boolean; decision?: 'authorize' | 'cancel'; loginPath?: string },
 ): Promise<URL> {
-  const login = await client.get(options.connect ? '/auth/x/login?connect=1' : '/auth/x/login');
+  const login = await client.get(
+    options.loginPath ?? (options.connect ? '/auth/x/login?connect=1' : '/auth/x/login'),
+  );
   if (login.status !== 302) throw new Error(`login answered ${login.status}: ${login.text}`);
   const authorizeUrl = new URL(login.headers.get('location') ?? '');
   const page = await fetch(authorizeUrl);

@@ -8,6 +8,7 @@ import * as m0006 from './0006_secret_canary.ts';
 import * as m0007 from './0007_events.ts';
 import * as m0008 from './0008_posting_schedules.ts';
 import * as m0009 from './0009_webhooks.ts';
+import * as m0010 from './0010_cli_logins.ts';
 
 /**
  * Every migration, by name (applied in name order). One file per domain; add a new file and a line here
@@ -24,4 +25,5 @@ export const migrations: Record<string, Migration> = {
   '0007_events': m0007,
   '0008_posting_schedules': m0008,
   '0009_webhooks': m0009,
+  '0010_cli_logins': m0010,
 };
