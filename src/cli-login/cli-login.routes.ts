@@ -144,7 +144,7 @@ export const cliLoginRoutes: RouteModule = async (app, deps) => {
       return reply.redirect(`/auth/x/login?next=${encodeURIComponent(`/cli/approve?code=${code}`)}`, 302);
     }
     const login = await findByUserCode(db, code);
-    if (!login || login.status !== 'pending' || login.expires_at <= clock.now()) {
+    if (login?.status !== 'pending' || login.expires_at <= clock.now()) {
       return reply.status(404).send(outcomePage('unknown'));
     }
     return reply.send(approvePage({ userCode: login.user_code, name: login.name }));

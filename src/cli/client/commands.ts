@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { ApiClient, ApiError } from './api.ts';
 import { completionScript, SHELLS } from './completion.ts';
-import { configFile, forgetLogin, loadCredentials, saveLogin } from './config.ts';
+import { forgetLogin, loadCredentials, saveLogin } from './config.ts';
 import { CliError, EXIT, usageError } from './errors.ts';
 import { importCsv } from './import-csv.ts';
 import { createOutput, formatTimes, type Output } from './output.ts';
