@@ -71,7 +71,7 @@ export async function adminQuery(text: string): Promise<void> {
   }
 }
 
-async function insertAccounts(
+export async function insertAccounts(
   db: Kysely<Database>,
   sealer: TokenSealer,
   users: ConnectedUser[],
@@ -106,7 +106,7 @@ async function insertAccounts(
   return accounts.map((a) => ({ userId, accountId: a.accountId }));
 }
 
-async function insertPosts(
+export async function insertPosts(
   db: Kysely<Database>,
   accounts: { userId: string; accountId: string }[],
   count: number,

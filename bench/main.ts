@@ -2,7 +2,16 @@
  * `npm run bench -- <name>…` runs each named benchmark (all when none is named) and prints one JSON
  * object per benchmark on stdout, with the Node.js version it ran on. Each benchmark is `bench/<name>.ts` exporting `run(): Promise<object>`.
  */
-const known = ['emulator', 'refresh', 'dispatch', 'idempotency', 'text', 'startup', 'webhooks'] as const;
+const known = [
+  'emulator',
+  'refresh',
+  'dispatch',
+  'create',
+  'idempotency',
+  'text',
+  'startup',
+  'webhooks',
+] as const;
 
 const requested = process.argv.slice(2);
 const unknown = requested.filter((name) => !(known as readonly string[]).includes(name));

@@ -130,6 +130,8 @@ export interface PostsTable {
   next_attempt_at: number;
   /** The account's queue slot this post took ("add to queue"), or null (a time of its own). */
   queue_slot_at: number | null;
+  /** How many tweets (items) the post makes. */
+  tweet_count: Generated<number>;
 }
 
 export interface PostingSchedulesTable {

@@ -192,7 +192,10 @@ export async function insertPost(
   trx: Executor,
   post: NewPost & { items: readonly DraftItem[] },
 ): Promise<void> {
-  await trx.insertInto('posts').values(scheduledPostRow(post)).execute();
+  await trx
+    .insertInto('posts')
+    .values({ ...scheduledPostRow(post), tweet_count: post.items.length })
+    .execute();
   await trx.insertInto('post_items').values(draftRows(post.id, post.items)).execute();
 }
 
@@ -283,6 +286,7 @@ export async function updateScheduledPost(
         scheduled_at: changes.scheduledAt,
         next_attempt_at: changes.scheduledAt,
       }),
+      ...(changes.items && { tweet_count: changes.items.length }),
     })
     .where('id', '=', id)
     .where('user_id', '=', userId)
@@ -590,4 +594,81 @@ export async function listQueue(
     .orderBy('posts.queue_slot_at')
     .execute();
   return withItems(db, rows);
+}
+
+/** A stretch of time in one budget scope (the whole app, or one X user's accounts), cut into equal pieces. */
+export interface BudgetRange {
+  /** Undefined: the whole app. */
+  xUserId?: string;
+  from: number;
+  to: number;
+  /** Length of each piece; the last one may be cut short by `to`. */
+  pieceMs: number;
+}
+
+/**
+ * For each range, piece by piece, an upper bound of what {@link tweetTimes} would count: every tweet of the
+ * scheduled or publishing posts due in the piece (`tweet_count`, summed over a covering index), plus the items
+ * attempted in it. One statement that groups by piece, so its cost follows the posts near the ranges, and no row
+ * travels to the application.
+ */
+export async function tweetCountsByPiece(
+  db: Executor,
+  ranges: readonly BudgetRange[],
+  excludePostId?: string,
+): Promise<number[][]> {
+  if (ranges.length === 0) return [];
+  const branches = ranges.flatMap((range, i) => {
+    const ofUser =
+      range.xUserId === undefined
+        ? sql``
+        : sql`and p.account_id in (select id from accounts where x_user_id = ${range.xUserId})`;
+    const notThis = excludePostId === undefined ? sql`` : sql`and p.id <> ${excludePostId}`;
+    return [
+      sql`select ${sql.lit(i)} as r, cast((p.next_attempt_at - ${range.from}) / ${range.pieceMs} as integer) as k,
+        sum(p.tweet_count) as n from posts p
+        where p.status in ('scheduled', 'publishing') and p.next_attempt_at >= ${range.from}
+        and p.next_attempt_at < ${range.to} ${ofUser} ${notThis} group by 2`,
+      sql`select ${sql.lit(i)} as r, cast((pi.attempt_started_at - ${range.from}) / ${range.pieceMs} as integer) as k,
+        count(*) as n from post_items pi join posts p on p.id = pi.post_id
+        where pi.attempt_started_at >= ${range.from} and pi.attempt_started_at < ${range.to} ${ofUser} ${notThis}
+        group by 2`,
+    ];
+  });
+  const result = await sql<{
+    r: number;
+    k: number;
+    n: number;
+  }>`${sql.join(branches, sql` union all `)}`.execute(db);
+  const counts = ranges.map((range) =>
+    new Array<number>(Math.ceil((range.to - range.from) / range.pieceMs)).fill(0),
+  );
+  for (const row of result.rows) {
+    const pieces = counts[Number(row.r)];
+    if (pieces) pieces[Number(row.k)] = (pieces[Number(row.k)] ?? 0) + Number(row.n);
+  }
+  return counts;
+}
+
+/** Budget locks are taken per scope and UTC day: two checks whose windows can overlap share a day. */
+const BUDGET_LOCK_DAY_MS = 86_400_000;
+
+/**
+ * PostgreSQL: takes the transaction's advisory locks on every (scope, day) the ranges touch, in one order, so two
+ * creates that could push one window over its limit check one after the other (any number of processes), while
+ * creates on other days or accounts go on in parallel. SQLite has one writer: its transactions are already
+ * one after the other.
+ */
+export async function lockBudget(trx: Executor, ranges: readonly BudgetRange[]): Promise<void> {
+  if (!isPostgres(trx as Kysely<Database>) || ranges.length === 0) return;
+  const keys = new Set<string>();
+  for (const range of ranges) {
+    const scope = range.xUserId === undefined ? 'app' : `user:${range.xUserId}`;
+    for (let day = Math.floor(range.from / BUDGET_LOCK_DAY_MS); day * BUDGET_LOCK_DAY_MS < range.to; day++) {
+      keys.add(`xgate budget ${scope} ${day}`);
+    }
+  }
+  const ordered = [...keys].sort();
+  await sql`select pg_advisory_xact_lock(hashtextextended(k, 0))
+    from (select unnest(${ordered}::text[]) as k order by k) as locks`.execute(trx);
 }

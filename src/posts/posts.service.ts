@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config/index.ts';
 import { isUniqueViolation } from '../db/index.ts';
@@ -33,6 +33,7 @@ import {
   type ListPosition,
   listPosts,
   listQueue,
+  lockBudget,
   markItemDeleted,
   markPostDeleted,
   type NewPost,
@@ -41,6 +42,7 @@ import {
   pullQueueForward,
   reorderQueue,
   scheduledTimesOfAccount,
+  tweetCountsByPiece,
   tweetTimes,
   updateScheduledPost,
 } from './posts.repository.ts';
@@ -100,6 +102,16 @@ interface BudgetPlan {
   record(xUserId: string, at: number, tweets: number): void;
 }
 
+/** Pieces each budget window's neighbourhood is cut into by the quick check of `#budgetGuard`. */
+const PARTS = 8;
+
+const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);
+
+/** Runs a create's or an edit's budget check inside its transaction (see `#budgetGuard`). */
+type BudgetGuard = (trx: Transaction<Database>) => Promise<void>;
+
+type Executor = Kysely<Database> | Transaction<Database>;
+
 /** Composing and scheduling posts: validation and budget at create/edit time, listing, cancel and delete. */
 export class PostsService {
   constructor(private readonly deps: PostsServiceDeps) {}
@@ -122,16 +134,22 @@ export class PostsService {
     }
     const scheduledAt = this.#checkSchedule(input.scheduledAt, now);
     const items = await this.#checkItems(userId, account, input.items);
-    await this.#checkBudget(account, scheduledAt, items.length, now);
-    return this.#store({ id: randomUUID(), userId, accountId: account.id, scheduledAt, now, items }, options);
+    const budget = await this.#budgetGuard(account, scheduledAt, items.length);
+    return this.#store(
+      { id: randomUUID(), userId, accountId: account.id, scheduledAt, now, items },
+      options,
+      budget,
+    );
   }
 
   /** Stores a new post with its `post.scheduled` event (and `options.inTransaction`) in one transaction. */
   async #store(
     post: NewPost & { items: DraftItem[] },
     options: CreateOptions<Pick<Post, 'id'>>,
+    budget?: BudgetGuard,
   ): Promise<Post> {
     await this.deps.db.transaction().execute(async (trx) => {
+      await budget?.(trx);
       await insertPost(trx, post);
       await appendEvents(trx, [scheduledEvent(post)]);
       await options.inTransaction?.(trx, { id: post.id });
@@ -426,10 +444,11 @@ export class PostsService {
     const items =
       patch.items === undefined ? undefined : await this.#checkItems(userId, account, patch.items);
     const at = scheduledAt ?? current.scheduledAt;
-    await this.#checkBudget(account, Math.max(at, now), (items ?? current.items).length, now, id);
-    const updated = await db
-      .transaction()
-      .execute((trx) => updateScheduledPost(trx, userId, id, { scheduledAt, items, now }));
+    const budget = await this.#budgetGuard(account, Math.max(at, now), (items ?? current.items).length, id);
+    const updated = await db.transaction().execute(async (trx) => {
+      await budget(trx);
+      return updateScheduledPost(trx, userId, id, { scheduledAt, items, now });
+    });
     if (!updated) {
       const status = await findPostStatus(db, userId, id);
       if (!status) throw new NotFoundError('post', 'post_not_found');
@@ -632,13 +651,17 @@ export class PostsService {
     from: number,
     to: number,
     excludePostId?: string,
+    executor: Executor = this.deps.db,
+    knownLimits?: KnownLimit[],
   ): Promise<BudgetPlan> {
-    const { db, config } = this.deps;
+    const { config } = this.deps;
+    const db = executor;
     const windows = tierWindows(config.xTier);
     const longest = Math.max(0, ...windows.map((w) => w.durationMs));
     const known = new Map<string, KnownLimit[]>();
     for (const xUserId of new Set(xUserIds)) {
-      const limits = await this.deps.rateLimits.known(xUserId, CREATE_TWEET_ENDPOINT);
+      // Inside a transaction the caller has read them already (on SQLite the one connection is the transaction's).
+      const limits = knownLimits ?? (await this.deps.rateLimits.known(xUserId, CREATE_TWEET_ENDPOINT));
       known.set(
         xUserId,
         limits.filter((k) => k.resetAt > from),
@@ -681,9 +704,62 @@ export class PostsService {
   }
 
   /**
+   * The budget check of one create or edit, to run inside its transaction: it locks the (scope, day)s its windows
+   * touch (PostgreSQL), so of two requests racing for the last tweet of a window one wins, then checks an upper
+   * bound of the tweets planned around `at` ({@link tweetCountBounds}: one indexed statement, however long the
+   * queue); only when that bound does not fit does it read the exact times ({@link #checkBudget}), to decide
+   * and to name the next free slot.
+   */
+  async #budgetGuard(
+    account: PostingAccount,
+    at: number,
+    tweets: number,
+    excludePostId?: string,
+  ): Promise<BudgetGuard> {
+    const windows = tierWindows(this.deps.config.xTier);
+    const allKnown = await this.deps.rateLimits.known(account.xUserId, CREATE_TWEET_ENDPOINT);
+    const known = allKnown.filter((k) => k.resetAt > at);
+    if (windows.length === 0 && known.length === 0) return async () => {};
+    const scopeOf = (scope: 'user' | 'app') => (scope === 'user' ? { xUserId: account.xUserId } : {});
+    // A window containing `at` starts in (at - D, at]: cut (at - D, at + D) into 2·PARTS equal pieces, and every
+    // such window lies within PARTS + 2 consecutive ones, so their largest sum bounds it (within a few %, not 2×).
+    const limits = [
+      ...windows.map((w) => {
+        const pieceMs = Math.ceil(w.durationMs / PARTS);
+        const range = { ...scopeOf(w.scope), from: at - w.durationMs + 1, to: at + w.durationMs, pieceMs };
+        const bound = (pieces: number[]) =>
+          Math.max(...pieces.map((_, i) => sum(pieces.slice(i, i + PARTS + 2))));
+        return { range, bound, allowed: w.limit };
+      }),
+      ...known.map((k) => ({
+        range: {
+          ...scopeOf(k.scope),
+          from: k.updatedAt + 1,
+          to: k.resetAt,
+          pieceMs: Math.max(1, k.resetAt - k.updatedAt),
+        },
+        bound: (pieces: number[]) => sum(pieces),
+        allowed: k.remaining,
+      })),
+    ];
+    return async (trx) => {
+      const ranges = limits.map((l) => l.range);
+      await lockBudget(trx, ranges);
+      const counts = await tweetCountsByPiece(trx, ranges, excludePostId);
+      const within = limits.every((limit, i) => limit.bound(counts[i] ?? []) + tweets <= limit.allowed);
+      if (within) return;
+      await this.#checkBudget(account, at, tweets, this.deps.clock.now(), excludePostId, undefined, {
+        trx,
+        known: allKnown,
+      });
+    };
+  }
+
+  /**
    * Refuses a schedule X's budget cannot honour (ARCHITECTURE "Know the budget"): the `X_TIER` windows
-   * over what is already sent or planned for this X user and for the app, and X's last known headers.
-   * Two requests racing may both pass; the dispatcher still honours X's headers when it publishes.
+   * over what is already sent or planned for this X user and for the app, and X's last known headers, read tweet by
+   * tweet. Creates and edits run it inside their locked transaction (`#budgetGuard`), so it is exact under races;
+   * "add to queue" and imports plan against a snapshot (the dispatcher still honours X's headers when it publishes).
    */
   async #checkBudget(
     account: PostingAccount,
@@ -692,9 +768,11 @@ export class PostsService {
     now: number,
     excludePostId?: string,
     plan?: BudgetPlan,
+    inside?: { trx: Executor; known: KnownLimit[] },
   ) {
     const { config } = this.deps;
-    const budget = plan ?? (await this.#budgetPlan([account.xUserId], at, at, excludePostId));
+    const budget =
+      plan ?? (await this.#budgetPlan([account.xUserId], at, at, excludePostId, inside?.trx, inside?.known));
     const constraints = budget.constraints(account.xUserId);
     if (constraints.length === 0) return;
     const slot = findSlot(constraints, at, tweets, at + SLOT_SEARCH_MS);

@@ -9,6 +9,7 @@ import * as m0007 from './0007_events.ts';
 import * as m0008 from './0008_posting_schedules.ts';
 import * as m0009 from './0009_webhooks.ts';
 import * as m0010 from './0010_cli_logins.ts';
+import * as m0011 from './0011_post_tweet_count.ts';
 
 /**
  * Every migration, by name (applied in name order). One file per domain; add a new file and a line here
@@ -26,4 +27,5 @@ export const migrations: Record<string, Migration> = {
   '0008_posting_schedules': m0008,
   '0009_webhooks': m0009,
   '0010_cli_logins': m0010,
+  '0011_post_tweet_count': m0011,
 };
