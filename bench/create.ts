@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +7,7 @@ import { createApiKey } from '../src/users/api-keys.repository.ts';
 import { createUser } from '../src/users/users.repository.ts';
 import { accountRow } from '../test/fixtures/accounts.ts';
 import { startTestService } from '../test/helpers/service.ts';
-import { adminQuery } from './dispatch.ts';
+import { benchDatabase } from './databases.ts';
 
 /**
  * `npm run bench -- create`: `POST /api/v1/posts` with CLIENTS clients in flight, `X_TIER=ppu` (the budget checked
@@ -23,21 +23,11 @@ const ACCOUNTS = 200;
 const SPREAD_DAYS = 20;
 const BACKLOGS = (process.env.XGATE_BENCH_BACKLOGS ?? '0,10000,100000').split(',').map(Number);
 const DIALECTS = (process.env.XGATE_BENCH_DIALECTS ?? 'sqlite,postgres').split(',');
-const PG_ADMIN_URL = process.env.XGATE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const DAY = 86_400_000;
-
-async function databaseFor(dialect: string, dir: string): Promise<{ url: string; drop(): Promise<void> }> {
-  if (dialect === 'sqlite') return { url: `sqlite:${join(dir, 'bench.db')}`, drop: async () => {} };
-  const name = `xgate_bench_${randomBytes(4).toString('hex')}`;
-  await adminQuery(`create database ${name}`);
-  const target = new URL(PG_ADMIN_URL);
-  target.pathname = `/${name}`;
-  return { url: target.toString(), drop: () => adminQuery(`drop database if exists ${name} with (force)`) };
-}
 
 async function createRun(dialect: string): Promise<Record<string, unknown>> {
   const dir = mkdtempSync(join(tmpdir(), 'xgate-bench-create-'));
-  const database = await databaseFor(dialect, dir);
+  const database = await benchDatabase(dialect, dir);
   const service = await startTestService({
     databaseUrl: database.url,
     dataDir: dir,

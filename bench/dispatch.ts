@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import SQLite from 'better-sqlite3';
 import type { Kysely } from 'kysely';
-import pg from 'pg';
 import { createEmulator } from '../emulator/index.ts';
 import { type ConnectedUser, connectUser } from '../emulator/testing/connect-user.ts';
 import { createTokenSealer, type TokenSealer } from '../src/accounts/sealing.ts';
@@ -17,6 +16,7 @@ import { draftRows, scheduledPostRow } from '../src/posts/posts.repository.ts';
 import { createApp } from '../src/server.ts';
 import { accountRow } from '../test/fixtures/accounts.ts';
 import { freePort } from '../test/helpers/ports.ts';
+import { benchDatabase } from './databases.ts';
 
 /**
  * `npm run bench -- dispatch`: how fast the dispatcher publishes, on SQLite and PostgreSQL.
@@ -35,7 +35,6 @@ const ACCOUNTS = Number(process.env.XGATE_BENCH_ACCOUNTS ?? 2000);
 const CONCURRENCY = Number(process.env.XGATE_BENCH_CONCURRENCY ?? 32);
 const IDLE_POSTS = Number(process.env.XGATE_BENCH_IDLE_POSTS ?? 1_000_000);
 const DIALECTS = (process.env.XGATE_BENCH_DIALECTS ?? 'sqlite,postgres').split(',');
-const PG_ADMIN_URL = process.env.XGATE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const ROOT = join(import.meta.dirname, '..');
 /** How `npm start` and the `xgate` command start node (bin/xgate.js's shebang): the idle RSS is measured the same way. */
 const SERVE_NODE_FLAGS = ['--max-semi-space-size=2'];
@@ -59,16 +58,6 @@ function rssSampler(): { stop(): number } {
       return Math.max(peak, process.memoryUsage.rss());
     },
   };
-}
-
-export async function adminQuery(text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: PG_ADMIN_URL });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
 }
 
 export async function insertAccounts(
@@ -157,16 +146,7 @@ export async function dispatchRun(
   // X refuses duplicate text: every run's tweets are its own.
   const runId = randomBytes(3).toString('hex');
   const dir = mkdtempSync(join(tmpdir(), 'xgate-bench-dispatch-'));
-  let url = `sqlite:${join(dir, 'xgate.db')}`;
-  let drop = async () => {};
-  if (dialect === 'postgres') {
-    const name = `xgate_bench_${randomBytes(4).toString('hex')}`;
-    await adminQuery(`create database ${name}`);
-    const target = new URL(PG_ADMIN_URL);
-    target.pathname = `/${name}`;
-    url = target.toString();
-    drop = () => adminQuery(`drop database if exists ${name} with (force)`);
-  }
+  const { url, drop } = await benchDatabase(dialect, dir);
   // The services the worker runs, built by the one composition (no HTTP, no worker loops: the benchmark drives
   // the dispatcher). One connection per account in flight: each item's commits wait on PostgreSQL's WAL flush.
   const app = await createApp(

@@ -9,7 +9,8 @@ import { createDatabase, type Database, migrateToLatest } from '../src/db/index.
 import { appendEvents, type NewEvent } from '../src/events/index.ts';
 import { createWebhookSealer, WebhooksService } from '../src/webhooks/index.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../test/helpers/webhook-receiver.ts';
-import { adminQuery, dispatchRun, startEmulatorProcess } from './dispatch.ts';
+import { benchDatabase } from './databases.ts';
+import { dispatchRun, startEmulatorProcess } from './dispatch.ts';
 import { spawnUntil } from './process.ts';
 
 /**
@@ -27,19 +28,10 @@ const ENDPOINTS = Number(process.env.XGATE_BENCH_WEBHOOK_ENDPOINTS ?? 100);
 const POSTS = Number(process.env.XGATE_BENCH_WEBHOOK_POSTS ?? 5000);
 /** Events per second of the steady phase (a multiple of 10). */
 const STEADY_RATE = 200;
-const PG_ADMIN_URL = process.env.XGATE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
-async function freshDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `xgate_bench_${randomBytes(4).toString('hex')}`;
-  await adminQuery(`create database ${name}`);
-  const target = new URL(PG_ADMIN_URL);
-  target.pathname = `/${name}`;
-  return { url: target.toString(), drop: () => adminQuery(`drop database if exists ${name} with (force)`) };
 }
 
 /** ENDPOINTS users, each with one endpoint at `<receiver>/<n>`; returns the user ids. */
@@ -115,8 +107,8 @@ function measureArrivals(receiver: WebhookReceiver) {
 }
 
 async function workersRun(workers: number): Promise<Record<string, unknown>> {
-  const database = await freshDatabase();
   const dir = mkdtempSync(join(tmpdir(), 'xgate-bench-webhooks-'));
+  const database = await benchDatabase('postgres', dir);
   const receiver = await startWebhookReceiver();
   const handle = await createDatabase(database.url);
   const children: ChildProcess[] = [];
