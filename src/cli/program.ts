@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { ClientInput, Tier } from '../../emulator/index.ts';
 import { TIERS } from '../../emulator/state.ts';
@@ -111,7 +112,11 @@ Exit codes: 0 success, 1 the operation failed, 2 usage error, 4 authentication n
   return program;
 }
 
+/** The version in xgate's package.json: the nearest one above this file (in src/cli/ or in a build in dist/). */
 function packageVersion(): string {
-  const path = new URL('../../package.json', import.meta.url);
-  return (JSON.parse(readFileSync(path, 'utf8')) as { version: string }).version;
+  for (let dir = import.meta.dirname; ; dir = dirname(dir)) {
+    const file = join(dir, 'package.json');
+    if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+    if (dirname(dir) === dir) return 'unknown';
+  }
 }
