@@ -16,6 +16,7 @@ import { draftRows, scheduledPostRow } from '../src/posts/posts.repository.ts';
 import { createApp } from '../src/server.ts';
 import { accountRow } from '../test/fixtures/accounts.ts';
 import { freePort } from '../test/helpers/ports.ts';
+import { bullmqRun, redisAvailable } from './bullmq-baseline.ts';
 import { benchDatabase } from './databases.ts';
 
 /**
@@ -199,6 +200,10 @@ export async function dispatchRun(
       }),
     );
     const bareSeconds = (performance.now() - bareStarted) / 1000;
+    // The same tweets through the BullMQ publisher a user would otherwise write (skipped without Redis).
+    const bullmq = (await redisAvailable())
+      ? await bullmqRun(x, tokens, { posts, concurrency: CONCURRENCY, label: `${dialect}-${runId}` })
+      : null;
     const rate = published.length / seconds;
     const bareRate = posts / bareSeconds;
     return {
@@ -213,6 +218,8 @@ export async function dispatchRun(
       peakRssMb: mb(peakRss),
       bareLoopPostsPerSecond: Math.round(bareRate),
       ratio: Number((rate / bareRate).toFixed(2)),
+      bullmqPostsPerSecond: bullmq ? bullmq.postsPerSecond : 'skipped: no Redis at 127.0.0.1:6379',
+      ...(bullmq && { vsBullmq: Number((rate / bullmq.postsPerSecond).toFixed(2)) }),
       ...(besideFigures && { alongside: besideFigures }),
     };
   } finally {

@@ -231,9 +231,27 @@ describe('the command line against a real `xgate serve` (sandbox)', () => {
     const tooLong = await xgate(['post', 'y. '.repeat(600), '--json']);
     expect(tooLong.code).toBe(1);
     expect(JSON.parse(tooLong.stdout)).toMatchObject({ error: { code: 'text_too_long' } });
-    const help = await xgate(['post', '--help']);
-    expect(help.code).toBe(0);
-    expect(help.stdout).toContain('Examples:');
+    for (const command of [
+      'post',
+      'thread',
+      'login',
+      'logout',
+      'accounts',
+      'connect',
+      'queue',
+      'show',
+      'cancel',
+      'retry',
+      'delete',
+      'events',
+      'import',
+      'keys',
+      'completion',
+    ]) {
+      const help = await xgate([command, '--help']);
+      expect(help.code, command).toBe(0);
+      expect(help.stdout, command).toContain('Examples:');
+    }
     expect((await xgate(['--help'])).stdout).toContain('XGATE_API_KEY');
     expect((await xgate(['completion', 'bash'])).stdout).toContain('complete -F _xgate xgate');
     for (const out of outputs) expect(out.includes(ESC)).toBe(false);

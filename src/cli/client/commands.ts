@@ -139,6 +139,26 @@ function postingOptions(command: Command): Command {
     .option('--idempotency-key <key>', 'the same key never posts twice (retries reuse one by themselves)');
 }
 
+/** `--help` examples of the commands that do not show their own. */
+const EXAMPLES: Record<string, string[]> = {
+  logout: ['xgate logout'],
+  accounts: ['xgate accounts', 'xgate accounts --verify --json'],
+  connect: ['xgate connect'],
+  queue: ['xgate queue', 'xgate queue --account @acme --json'],
+  show: ['xgate show <post id>', 'xgate show <post id> --json'],
+  cancel: ['xgate cancel <post id>'],
+  delete: ['xgate delete <post id>'],
+  retry: ['xgate retry <post id>'],
+  events: [
+    'xgate events',
+    'xgate events --follow --type post.published,post.failed',
+    'xgate events --follow --json',
+  ],
+  import: ['xgate import posts.csv', 'xgate import posts.csv --skip-invalid --json'],
+  keys: ['xgate keys create "deploy script"', 'xgate keys list', 'xgate keys revoke <key id>'],
+  completion: ['eval "$(xgate completion bash)"', 'xgate completion fish | source'],
+};
+
 export function registerClientCommands(program: Command): void {
   program.option('--json', 'print JSON (stable field names) instead of text');
 
@@ -590,4 +610,9 @@ export function registerClientCommands(program: Command): void {
         throw usageError(`unknown shell "${shell}": ${SHELLS.join(', ')}`);
       process.stdout.write(completionScript(shell as (typeof SHELLS)[number], program));
     });
+
+  for (const command of program.commands) {
+    const examples = EXAMPLES[command.name()];
+    if (examples) command.addHelpText('after', `\nExamples:\n${examples.map((e) => `  ${e}`).join('\n')}`);
+  }
 }
