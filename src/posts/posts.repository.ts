@@ -660,7 +660,7 @@ const BUDGET_LOCK_DAY_MS = 86_400_000;
  * one after the other.
  */
 export async function lockBudget(trx: Executor, ranges: readonly BudgetRange[]): Promise<void> {
-  if (!isPostgres(trx as Kysely<Database>) || ranges.length === 0) return;
+  if (!isPostgres(trx) || ranges.length === 0) return;
   const keys = new Set<string>();
   for (const range of ranges) {
     const scope = range.xUserId === undefined ? 'app' : `user:${range.xUserId}`;

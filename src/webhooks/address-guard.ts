@@ -62,13 +62,18 @@ export function resolveAll(hostname: string): Promise<LookupAddress[]> {
   });
 }
 
+/** `https:`, or also `http:` when private targets are allowed: the one scheme rule of saving and of sending. */
+export function schemeAllowed(url: URL, allowPrivate: boolean): boolean {
+  return url.protocol === 'https:' || (allowPrivate && url.protocol === 'http:');
+}
+
 /**
  * Checks a webhook URL: `https://` only and no private address, unless `allowPrivate` (sandbox mode, tests,
  * `XGATE_WEBHOOK_ALLOW_PRIVATE=true`), which also allows `http://`. The host is resolved: a name that points
  * at a private address is refused like the address itself.
  */
 export async function checkWebhookUrl(url: URL, allowPrivate: boolean): Promise<UrlVerdict> {
-  if (url.protocol !== 'https:' && !(allowPrivate && url.protocol === 'http:')) {
+  if (!schemeAllowed(url, allowPrivate)) {
     return {
       ok: false,
       reason: allowPrivate ? 'must be an http:// or https:// URL' : 'must be an https:// URL',

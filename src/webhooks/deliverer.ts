@@ -6,14 +6,16 @@ import { Counter, type Registry } from 'prom-client';
 import { type Clock, pause } from '../clock.ts';
 import type { Sealer } from '../crypto/sealing.ts';
 import type { Database } from '../db/index.ts';
-import { type EventType, listEvents } from '../events/index.ts';
+import { listEvents } from '../events/index.ts';
 import { MAX_ATTEMPTS, retryDelayMs } from './retry-schedule.ts';
 import { type AttemptResult, type SendOptions, sendWebhook } from './sender.ts';
 import {
   claimWebhooks,
   type DeliveryRow,
+  decodeTypes,
   dueDeliveries,
   fanOut,
+  findLeasedWebhook,
   recordAttempt,
   releaseWebhook,
   type WebhookRow,
@@ -83,17 +85,11 @@ export function createWebhookDeliverer(deps: WebhookDelivererDeps): WebhookDeliv
 
   async function serve(claimed: WebhookRow, signal: AbortSignal): Promise<void> {
     const lease = { id: claimed.id, owner };
-    let webhook = claimed;
     let more = false;
     for (let round = 0; round < ROUNDS_PER_CLAIM && !signal.aborted; round++) {
-      const fresh = await db
-        .selectFrom('webhooks')
-        .selectAll()
-        .where('id', '=', lease.id)
-        .where('lease_owner', '=', owner)
-        .executeTakeFirst();
-      if (!fresh?.enabled) return;
-      webhook = fresh;
+      // Read again each round: the user may have changed the URL, the secret or turned the endpoint off.
+      const webhook = await findLeasedWebhook(db, lease.id, owner);
+      if (!webhook?.enabled) return;
       const fannedOut = await fanOutNewEvents(webhook);
       if (fannedOut === null) return;
       const now = clock.now();
@@ -107,15 +103,16 @@ export function createWebhookDeliverer(deps: WebhookDelivererDeps): WebhookDeliv
         );
         return;
       }
+      const secrets = signingSecrets(sealer, webhook, now);
       for (const delivery of loose) {
-        const { outcome, record } = settle(webhook, delivery, await sendOne(webhook, delivery));
+        const { outcome, record } = settle(webhook, delivery, await sendOne(webhook, secrets, delivery));
         if (!(await record()) || outcome === 'disabled') return;
       }
       // In order: the first that is not delivered stops the lane until its retry. A success is recorded while
       // the next one is sent (a crash between them only sends that one again, with its webhook-id).
       let recording: Promise<boolean> | null = null;
       for (const delivery of ordered) {
-        const result = await sendOne(webhook, delivery);
+        const result = await sendOne(webhook, secrets, delivery);
         if (recording !== null && !(await recording)) return;
         const { outcome, record } = settle(webhook, delivery, result);
         if (outcome === 'delivered') {
@@ -139,7 +136,8 @@ export function createWebhookDeliverer(deps: WebhookDelivererDeps): WebhookDeliv
     const events = await listEvents(db, webhook.user_id, { after, limit: FAN_OUT_BATCH });
     const last = events.at(-1);
     if (!last) return 0;
-    const types = webhook.types === null ? null : new Set(JSON.parse(webhook.types) as EventType[]);
+    const listed = decodeTypes(webhook);
+    const types = listed === null ? null : new Set(listed);
     const wanted = events
       .filter((event) => types === null || types.has(event.type))
       .map((event) => ({
@@ -159,11 +157,15 @@ export function createWebhookDeliverer(deps: WebhookDelivererDeps): WebhookDeliv
     return kept ? events.length : null;
   }
 
-  function sendOne(webhook: WebhookRow, delivery: DeliveryRow): Promise<AttemptResult & { at: number }> {
+  function sendOne(
+    webhook: WebhookRow,
+    secrets: readonly string[],
+    delivery: DeliveryRow,
+  ): Promise<AttemptResult & { at: number }> {
     const at = clock.now();
     return send({
       url: webhook.url,
-      secrets: signingSecrets(sealer, webhook, at),
+      secrets,
       id: delivery.event_id,
       body: delivery.payload,
       timeoutMs: settings.timeoutMs,

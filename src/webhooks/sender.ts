@@ -1,6 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
-import { guardedLookup } from './address-guard.ts';
+import { guardedLookup, schemeAllowed } from './address-guard.ts';
 import { signatureHeader } from './signing.ts';
 
 /** What one attempt to deliver a webhook came to. */
@@ -53,7 +53,7 @@ export function sendWebhook(options: SendOptions): Promise<AttemptResult> {
   const transport = secure ? https : http;
   const body = Buffer.from(options.body);
   const elapsed = () => Math.round(performance.now() - started);
-  if (url.protocol !== 'https:' && !options.allowPrivate) {
+  if (!schemeAllowed(url, options.allowPrivate)) {
     return Promise.resolve({
       statusCode: null,
       durationMs: 0,

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type Kysely, type Selectable, sql } from 'kysely';
 import { isPostgres } from '../db/index.ts';
 import type { Database, WebhookDeliveriesTable, WebhooksTable } from '../db/schema.ts';
-import { appendEvents, type LogPosition, type NewEvent } from '../events/index.ts';
+import { appendEvents, type EventType, type LogPosition, type NewEvent } from '../events/index.ts';
 
 /** The one owner of the `webhooks`, `webhook_deliveries` and `webhook_attempts` tables. */
 
@@ -11,6 +11,30 @@ export type DeliveryRow = Selectable<WebhookDeliveriesTable>;
 
 export type DeliveryKind = 'event' | 'test' | 'replay';
 export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
+
+/** The stored form of an endpoint's event types: a JSON array, or null for every type (also for none given). */
+export function encodeTypes(types: readonly EventType[] | null | undefined): string | null {
+  return types && types.length > 0 ? JSON.stringify(types) : null;
+}
+
+/** The endpoint's event types; null = every type. */
+export function decodeTypes(webhook: Pick<WebhookRow, 'types'>): EventType[] | null {
+  return webhook.types === null ? null : (JSON.parse(webhook.types) as EventType[]);
+}
+
+/** The endpoint, when this worker still holds its lease. */
+export function findLeasedWebhook(
+  db: Kysely<Database>,
+  id: string,
+  owner: string,
+): Promise<WebhookRow | undefined> {
+  return db
+    .selectFrom('webhooks')
+    .selectAll()
+    .where('id', '=', id)
+    .where('lease_owner', '=', owner)
+    .executeTakeFirst();
+}
 
 export async function insertWebhook(db: Kysely<Database>, row: WebhookRow): Promise<void> {
   await db.insertInto('webhooks').values(row).execute();

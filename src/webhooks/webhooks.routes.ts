@@ -3,7 +3,13 @@ import { decodeListCursor, encodeListCursor } from '../db/list-cursor.ts';
 import { EVENT_TYPES } from '../events/index.ts';
 import { requireUser } from '../http/auth.ts';
 import type { RouteModule } from '../http/types.ts';
-import { type DeliveryRow, deliveryCounts, listDeliveries, type WebhookRow } from './webhooks.repository.ts';
+import {
+  type DeliveryRow,
+  decodeTypes,
+  deliveryCounts,
+  listDeliveries,
+  type WebhookRow,
+} from './webhooks.repository.ts';
 
 const webhookSchema = z.object({
   id: z.string(),
@@ -76,7 +82,7 @@ function webhookView(webhook: WebhookRow, counts: { pending: number; failed: num
   return {
     id: webhook.id,
     url: webhook.url,
-    types: webhook.types === null ? null : (JSON.parse(webhook.types) as (typeof EVENT_TYPES)[number][]),
+    types: decodeTypes(webhook),
     description: webhook.description,
     enabled: webhook.enabled === 1,
     disabledReason: webhook.disabled_reason,

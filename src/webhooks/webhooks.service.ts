@@ -11,6 +11,7 @@ import {
   countWebhooks,
   type DeliveryRow,
   deleteWebhook,
+  encodeTypes,
   endOfLog,
   findDelivery,
   findWebhook,
@@ -120,7 +121,7 @@ export class WebhooksService {
       id,
       user_id: userId,
       url: input.url,
-      types: input.types && input.types.length > 0 ? JSON.stringify(input.types) : null,
+      types: encodeTypes(input.types),
       description: input.description ?? '',
       enabled: input.enabled === false ? 0 : 1,
       disabled_reason: null,
@@ -146,9 +147,7 @@ export class WebhooksService {
     const now = clock.now();
     const updated = await updateWebhook(db, userId, id, {
       ...(input.url !== undefined && { url: input.url }),
-      ...(input.types !== undefined && {
-        types: input.types && input.types.length > 0 ? JSON.stringify(input.types) : null,
-      }),
+      ...(input.types !== undefined && { types: encodeTypes(input.types) }),
       ...(input.description !== undefined && { description: input.description }),
       ...(input.enabled !== undefined && {
         enabled: input.enabled ? 1 : 0,
