@@ -89,11 +89,10 @@ function failIfUnsuccessful(post: Post): void {
 
 /** Creates a post from drafts (uploading their files), now or at `--at`, and reports it. */
 async function publish(
-  command: Command,
+  { api, out }: { api: ApiClient; out: Output },
   items: DraftItem[],
   options: { account?: string; at?: string; wait?: boolean; idempotencyKey?: string },
 ): Promise<void> {
-  const { api, out } = context(command);
   if (items.length === 0) throw usageError('nothing to post: give the text (or - to read it from stdin)');
   const at = options.at === undefined ? null : parseWhen(options.at);
   const account = await resolveAccount(api, options.account);
@@ -327,7 +326,7 @@ export function registerClientCommands(program: Command): void {
         }));
         if (body === '' && media.length === 0)
           throw usageError('missing text: xgate post "…" (or - to read it from stdin)');
-        await publish(command, [{ text: body, media }], options);
+        await publish(context(command), [{ text: body, media }], options);
       },
     );
 
@@ -352,8 +351,8 @@ export function registerClientCommands(program: Command): void {
       ) => {
         const source = file === '-' ? await readStdin() : readFileSync(file, 'utf8');
         let items = parseThread(source, threadBaseDir(file));
+        const { api, out } = context(command);
         if (options.split) {
-          const { api } = context(command);
           const split = await api.request<{ items: Array<{ text: string }> }>(
             'POST',
             '/api/v1/threads/split',
@@ -364,7 +363,7 @@ export function registerClientCommands(program: Command): void {
           const media = items.flatMap((i) => i.media);
           items = split.items.map((i, index) => ({ text: i.text, media: index === 0 ? media : [] }));
         }
-        await publish(command, items, options);
+        await publish({ api, out }, items, options);
       },
     );
 

@@ -5,7 +5,7 @@ import { type ApiClient, ApiError } from './api.ts';
 import { CliError, EXIT } from './errors.ts';
 import type { Output } from './output.ts';
 import type { Account, Post } from './posting.ts';
-import { contentKey, uploadMedia } from './posting.ts';
+import { contentKey, findAccount, uploadMedia } from './posting.ts';
 import { parseWhen } from './time.ts';
 
 interface Row {
@@ -57,8 +57,7 @@ export async function importCsv(
   const problems: Problem[] = [];
   for (const { record, info } of records) {
     const line = info.lines;
-    const wanted = (record.account ?? '').replace(/^@/, '').toLowerCase();
-    const account = accounts.find((a) => a.id === record.account || a.username.toLowerCase() === wanted);
+    const account = record.account ? findAccount(accounts, record.account) : undefined;
     const paths = (record.media ?? '')
       .split('|')
       .map((p) => p.trim())

@@ -38,6 +38,12 @@ export interface DraftItem {
   media: Array<{ path: string; alt?: string }>;
 }
 
+/** The account `wanted` names: its id, or its @username (any case, with or without the @). */
+export function findAccount(accounts: readonly Account[], wanted: string): Account | undefined {
+  const name = wanted.replace(/^@/, '').toLowerCase();
+  return accounts.find((a) => a.id === wanted || a.username.toLowerCase() === name);
+}
+
 /**
  * The account a command means: `--account @name` or an id; without it, the only active account (a usage error
  * listing them when there are several).
@@ -45,8 +51,7 @@ export interface DraftItem {
 export async function resolveAccount(api: ApiClient, wanted: string | undefined): Promise<Account> {
   const accounts = await api.request<Account[]>('GET', '/api/v1/accounts');
   if (wanted !== undefined) {
-    const name = wanted.replace(/^@/, '').toLowerCase();
-    const found = accounts.find((a) => a.id === wanted || a.username.toLowerCase() === name);
+    const found = findAccount(accounts, wanted);
     if (!found) {
       throw usageError(
         `no account ${wanted} here; yours: ${accounts.map((a) => `@${a.username}`).join(', ') || 'none (run `xgate connect`)'}`,
