@@ -11,6 +11,7 @@ const known = [
   'text',
   'startup',
   'webhooks',
+  'webapp',
 ] as const;
 
 const requested = process.argv.slice(2);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 export const ROOT = join(import.meta.dirname, '..');
 export const STAMP = join(ROOT, 'dist', '.build-stamp');
 
-/** True when dist/ was built after every file under src/ and emulator/ last changed. */
+/** True when dist/ was built after every file under src/, emulator/ and web/ last changed. */
 export function buildIsFresh() {
   let built;
   try {
@@ -14,7 +14,7 @@ export function buildIsFresh() {
   } catch {
     return false;
   }
-  for (const folder of ['src', 'emulator']) {
+  for (const folder of ['src', 'emulator', 'web']) {
     for (const entry of readdirSync(join(ROOT, folder), { recursive: true, withFileTypes: true })) {
       if (entry.isFile() && statSync(join(entry.parentPath ?? entry.path, entry.name)).mtimeMs > built)
         return false;

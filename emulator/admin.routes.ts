@@ -56,6 +56,15 @@ export function registerAdminRoutes(app: FastifyInstance, control: EmulatorContr
     }
   });
 
+  app.post('/__admin/users/:id/revoke-access', async (req, reply) => {
+    try {
+      const revoked = control.revokeAccess((req.params as { id: string }).id);
+      return reply.send({ revoked });
+    } catch (error) {
+      return answerError(reply, error);
+    }
+  });
+
   app.delete('/__admin/auto-approve', async (_req, reply) => {
     control.setAutoApprove(null);
     return reply.code(204).send();

@@ -59,6 +59,11 @@ export interface EmulatorControl {
   createUser(input: UserInput): EmuUser;
   /** Authorize requests are approved as this user without the consent page; null turns it off. */
   setAutoApprove(userId: string | null): void;
+  /**
+   * The user revokes every app's access in X's settings: all their access and refresh tokens die, so the next
+   * call answers 401 and the next refresh `invalid_grant`. Returns how many tokens died.
+   */
+  revokeAccess(userId: string): number;
   /** Moves the emulator clock forward; returns the new emulator time (epoch ms). */
   advanceClock(seconds: number): number;
   setTier(tier: Tier): void;
@@ -166,6 +171,21 @@ export function createControl(args: {
       }
       state.autoApproveUserId = userId;
       ctx.markDirty();
+    },
+
+    revokeAccess(userId) {
+      if (!state.users.has(userId))
+        throw new ControlError('user_not_found', `No user with id ${userId}.`, 404);
+      let revoked = 0;
+      for (const tokens of [state.accessTokens, state.refreshTokens] as Map<string, { userId: string }>[]) {
+        for (const [token, entry] of tokens) {
+          if (entry.userId !== userId) continue;
+          tokens.delete(token);
+          revoked += 1;
+        }
+      }
+      ctx.markDirty();
+      return revoked;
     },
 
     advanceClock(seconds) {

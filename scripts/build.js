@@ -2,7 +2,7 @@
 // the service to plain JavaScript in dist/, so `xgate` starts without compiling TypeScript at run time (faster,
 // and ~30 MB less memory). Without dist/, or when it is older than the sources, bin/xgate.js runs the TypeScript
 // sources through tsx instead: a checkout always runs what it holds.
-import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildIsFresh, ROOT, STAMP } from '../bin/build-state.js';
 
@@ -32,7 +32,8 @@ await build({
   sourcemap: true,
   logLevel: 'warning',
 });
-// Files the code reads next to itself.
-copyFileSync(join(ROOT, 'src', 'home', 'home.client.js'), join(out, 'home.client.js'));
+// The web app (web/), served by `xgate serve` at `/` from dist/web/.
+const { build: buildWebApp } = await import('vite');
+await buildWebApp({ configFile: join(ROOT, 'web', 'vite.config.ts'), logLevel: 'warn' });
 writeFileSync(STAMP, `${new Date().toISOString()}\n`);
 process.stderr.write(`xgate: built dist/ in ${Date.now() - started} ms\n`);

@@ -2,7 +2,6 @@ import { accountsRoutes, refresherLoop } from './accounts/index.ts';
 import { cliLoginPurgeLoop, cliLoginRoutes } from './cli-login/index.ts';
 import { deliveryRoutes, dispatcherLoop } from './delivery/index.ts';
 import { eventsPurgeLoop, eventsRoutes } from './events/index.ts';
-import { homeRoutes } from './home/home.routes.ts';
 import type { RouteModule } from './http/types.ts';
 import { idempotencyModule, idempotencyPurgeLoop } from './idempotency/index.ts';
 import { mediaModule, mediaPurgeLoop } from './media/index.ts';
@@ -10,6 +9,8 @@ import { postsModule } from './posts/index.ts';
 import { scheduleRoutes } from './schedule/index.ts';
 import { sessionsPurgeLoop } from './users/sessions.purge.ts';
 import { usersRoutes } from './users/users.routes.ts';
+import { sandboxRoutes } from './web/sandbox.routes.ts';
+import { webRoutes } from './web/web.routes.ts';
 import { webhookDeliveryLoop, webhookPurgeLoop, webhooksRoutes } from './webhooks/index.ts';
 import type { WorkerLoopFactory } from './worker.ts';
 
@@ -31,7 +32,8 @@ export const routeModules: readonly RouteModule[] = [
   eventsRoutes,
   webhooksRoutes,
   cliLoginRoutes,
-  homeRoutes,
+  sandboxRoutes,
+  webRoutes,
 ];
 
 /** Background loops run by `xgate worker` and `xgate serve` (unless `--no-worker`). Add yours here. */

@@ -34,10 +34,10 @@ describe('sandbox mode', () => {
     const browser = createHttpClient(base);
     const callback = await signInWithX(browser, { username: 'sandbox_alice' });
     expect(callback.status).toBe(302);
-    // Where the callback lands: the account, and a reminder that nothing reaches the real X.
-    const home = await browser.get(callback.headers.get('location') ?? '');
-    expect(home.text).toContain('<strong>@sandbox_alice</strong>');
-    expect(home.text).toContain('Sandbox mode');
+    // The callback lands on the web app, told that it runs in sandbox mode (nothing reaches the real X).
+    expect(callback.headers.get('location')).toBe('/');
+    const home = await browser.get('/');
+    expect(home.text).toContain('<meta name="xgate-sandbox" content="true">');
     const me = await browser.get('/api/v1/me');
     expect(me.status).toBe(200);
     expect(me.json.accounts).toEqual([

@@ -1,8 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { ClientInput, Tier } from '../../emulator/index.ts';
 import { TIERS } from '../../emulator/state.ts';
+import { packageRoot } from '../package-root.ts';
 import { registerClientCommands } from './client/commands.ts';
 import { OPENAPI_PATH } from './openapi-path.ts';
 
@@ -112,11 +113,8 @@ Exit codes: 0 success, 1 the operation failed, 2 usage error, 4 authentication n
   return program;
 }
 
-/** The version in xgate's package.json: the nearest one above this file (in src/cli/ or in a build in dist/). */
+/** The version in xgate's package.json. */
 function packageVersion(): string {
-  for (let dir = import.meta.dirname; ; dir = dirname(dir)) {
-    const file = join(dir, 'package.json');
-    if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
-    if (dirname(dir) === dir) return 'unknown';
-  }
+  return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string })
+    .version;
 }

@@ -73,6 +73,7 @@ export const ERROR_CODES = {
     'x_delete_failed',
     'x_rate_limited',
   ],
+  sandbox: ['sandbox_only'],
   webhooks: ['webhook_not_found', 'webhook_delivery_not_found', 'webhook_url_not_allowed', 'webhook_limit'],
   schedule: ['no_schedule', 'no_free_slot', 'post_not_queued', 'import_invalid'],
   idempotency: [

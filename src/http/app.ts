@@ -66,11 +66,18 @@ export async function buildHttpApp(deps: AppDeps, routeModules: readonly RouteMo
   await app.register(cookie);
   // On plain http (sandbox, a LAN box) asking browsers to upgrade to https would break every page.
   const https = deps.config.publicUrl.startsWith('https://');
+  // Profile pictures come from X (or, in sandbox mode, from the emulator); previews of files being uploaded are
+  // blob: URLs. Scripts, styles and everything else: this origin only (the web app has no inline script).
+  const avatarOrigins = deps.config.sandbox
+    ? [new URL(deps.config.xApiUrl).origin]
+    : ['https://pbs.twimg.com', 'https://abs.twimg.com'];
   await app.register(helmet, {
     hsts: https,
     contentSecurityPolicy: {
       directives: {
-        'img-src': ["'self'", 'data:', 'https://pbs.twimg.com', 'https://abs.twimg.com'],
+        'img-src': ["'self'", 'data:', 'blob:', ...avatarOrigins],
+        'media-src': ["'self'", 'blob:'],
+        'style-src': ["'self'"],
         'upgrade-insecure-requests': https ? [] : null,
       },
     },

@@ -1,0 +1,162 @@
+import { useState } from 'react';
+import { type Account, type ApiError, api } from '../api.ts';
+import {
+  Avatar,
+  ConfirmDialog,
+  CopyButton,
+  EmptyState,
+  ErrorNote,
+  Skeleton,
+  StatusBadge,
+} from '../components/ui.tsx';
+import { formatDateTime } from '../format.ts';
+import { useResource } from '../hooks.ts';
+import { useSession } from '../session.tsx';
+
+const CONNECT_HREF = `/auth/x/login?connect=1`;
+
+function AccountCard({ account, onChanged }: { account: Account; onChanged: () => void }) {
+  const [busy, setBusy] = useState<'verify' | 'disconnect' | null>(null);
+  const [error, setError] = useState<ApiError | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [confirming, setConfirming] = useState(false);
+
+  async function verify() {
+    setBusy('verify');
+    setError(null);
+    setNotice(null);
+    try {
+      const answer = await api<Account>('POST', `/api/v1/accounts/${account.id}/verify`);
+      setNotice(
+        answer.status === 'active'
+          ? `Connected: X answered as @${answer.username}.`
+          : `X refused: ${answer.statusReason ?? 'the account needs to be reconnected.'}`,
+      );
+      onChanged();
+    } catch (caught) {
+      setError(caught as ApiError);
+    } finally {
+      setBusy(null);
+    }
+  }
+
+  async function disconnect() {
+    setConfirming(false);
+    setBusy('disconnect');
+    setError(null);
+    try {
+      await api('DELETE', `/api/v1/accounts/${account.id}`);
+      onChanged();
+    } catch (caught) {
+      setError(caught as ApiError);
+    } finally {
+      setBusy(null);
+    }
+  }
+
+  return (
+    <li className="card account" data-account-id={account.id}>
+      <div className="account-head">
+        <Avatar account={account} />
+        <div className="account-names">
+          <strong>{account.name}</strong>
+          <span className="muted">@{account.username}</span>
+        </div>
+        <StatusBadge status={account.status} />
+      </div>
+      {account.status === 'needs_reconnect' && (
+        <p className="warning">
+          X no longer accepts this account's tokens{account.statusReason ? `: ${account.statusReason}` : ''}.
+          Scheduled posts wait until you reconnect it.
+        </p>
+      )}
+      <dl className="facts">
+        <dt>Account id</dt>
+        <dd>
+          <code>{account.id}</code> <CopyButton value={account.id} label="Copy id" />
+        </dd>
+        <dt>Connected</dt>
+        <dd>{formatDateTime(account.createdAt)}</dd>
+        {account.subscriptionType && (
+          <>
+            <dt>X subscription</dt>
+            <dd>{account.subscriptionType}</dd>
+          </>
+        )}
+      </dl>
+      <ErrorNote error={error} />
+      {notice && (
+        <p className="notice" role="status">
+          {notice}
+        </p>
+      )}
+      <div className="actions">
+        {account.status === 'active' && (
+          <button type="button" onClick={verify} disabled={busy !== null}>
+            {busy === 'verify' ? 'Testing…' : 'Test connection'}
+          </button>
+        )}
+        {account.status !== 'active' && (
+          <a className="button button-primary" href={CONNECT_HREF}>
+            Reconnect
+          </a>
+        )}
+        {account.status !== 'disconnected' && (
+          <button
+            type="button"
+            className="button-danger"
+            onClick={() => setConfirming(true)}
+            disabled={busy !== null}
+          >
+            {busy === 'disconnect' ? 'Disconnecting…' : 'Disconnect'}
+          </button>
+        )}
+      </div>
+      <ConfirmDialog
+        open={confirming}
+        title={`Disconnect @${account.username}?`}
+        confirmLabel="Disconnect"
+        danger
+        onConfirm={disconnect}
+        onCancel={() => setConfirming(false)}
+      >
+        <p>
+          xgate revokes its access at X and forgets the tokens.{' '}
+          <strong>Every scheduled post of this account is canceled.</strong> Published tweets stay on X. You
+          can connect the account again later.
+        </p>
+      </ConfirmDialog>
+    </li>
+  );
+}
+
+export function Accounts() {
+  const session = useSession();
+  const accounts = useResource((signal) => api<Account[]>('GET', '/api/v1/accounts', undefined, signal), []);
+  const changed = () => {
+    accounts.reload();
+    session.reloadAccounts();
+  };
+  return (
+    <section aria-labelledby="accounts-title">
+      <div className="section-head">
+        <h2 id="accounts-title">X accounts</h2>
+        <a className="button" href={CONNECT_HREF}>
+          Connect another account
+        </a>
+      </div>
+      <ErrorNote error={accounts.error} />
+      {!accounts.data ? (
+        <Skeleton />
+      ) : accounts.data.length === 0 ? (
+        <EmptyState title="No X account yet — connect one to start posting." />
+      ) : (
+        <ul className="cards">
+          {accounts.data.map((account) => (
+            <AccountCard key={account.id} account={account} onChanged={changed} />
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
