@@ -74,6 +74,8 @@ export function registerAdminRoutes(app: FastifyInstance, control: EmulatorContr
 
   app.get('/__admin/requests', async () => control.requests());
 
+  app.get('/__admin/billing', async () => control.billing());
+
   app.post('/__admin/clock', async (req, reply) => {
     try {
       const { advanceSeconds } = parseInput(controlSchemas.clock, req.body, 'clock change');

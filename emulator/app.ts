@@ -78,9 +78,16 @@ export async function buildApp(args: {
     const path = pathOf(req.url);
     // The log is of the X API traffic a client sent; the control API's own calls would only be noise.
     if (path.startsWith(ADMIN_PREFIX)) return done();
+    const queryAt = req.url.indexOf('?');
     logEntries.set(
       req,
-      appendRequest(ctx.state.requestLog, { method: req.method, path, status: null, at: ctx.clock.now() }),
+      appendRequest(ctx.state.requestLog, {
+        method: req.method,
+        path,
+        ...(queryAt !== -1 && { query: req.url.slice(queryAt + 1) }),
+        status: null,
+        at: ctx.clock.now(),
+      }),
     );
     if (ctx.state.faults.length === 0) return done();
     const fault = takeFault(ctx.state.faults, req.method, path, req.routeOptions.url);

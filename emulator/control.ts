@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { billingView } from './billing.ts';
 import type { EmulatorContext } from './context.ts';
 import { listRequests, type RequestLogEntry } from './request-log.ts';
 import {
@@ -64,6 +65,8 @@ export interface EmulatorControl {
    * call answers 401 and the next refresh `invalid_grant`. Returns how many tokens died.
    */
   revokeAccess(userId: string): number;
+  /** What X would bill the app so far (pay-per-use: reads of one tweet billed once per UTC day). */
+  billing(): ReturnType<typeof billingView>;
   /** Moves the emulator clock forward; returns the new emulator time (epoch ms). */
   advanceClock(seconds: number): number;
   setTier(tier: Tier): void;
@@ -187,6 +190,8 @@ export function createControl(args: {
       ctx.markDirty();
       return revoked;
     },
+
+    billing: () => billingView(state.billing),
 
     advanceClock(seconds) {
       const parsed = parseInput(controlSchemas.clock, { advanceSeconds: seconds }, 'clock change');

@@ -2,6 +2,8 @@
 export interface RequestLogEntry {
   method: string;
   path: string;
+  /** The query string (without `?`), when there was one: e.g. how many ids a lookup asked for. */
+  query?: string;
   status: number | null;
   /** Emulator time (epoch ms) the request arrived. */
   at: number;

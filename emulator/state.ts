@@ -1,3 +1,4 @@
+import { type BillingState, createBilling } from './billing.ts';
 import { createRequestLog, type RequestLog } from './request-log.ts';
 
 /** A rate-limit profile name; see `tiers.ts` for what each allows. */
@@ -156,6 +157,8 @@ export interface EmulatorState {
    * content (X does not document its window; engineer B).
    */
   duplicateWindowMs: number;
+  /** What X would bill the app (pay-per-use). */
+  billing: BillingState;
 }
 
 /** Default of `duplicateWindowMs`: 24 hours. */
@@ -178,6 +181,7 @@ export function createState(tier: Tier): EmulatorState {
     autoApproveUserId: null,
     clockOffsetMs: 0,
     lastId: '0',
+    billing: createBilling(),
     duplicateWindowMs: DEFAULT_DUPLICATE_WINDOW_MS,
   };
 }

@@ -13,6 +13,7 @@ import type { Dispatcher, DispatcherSettings } from './delivery/dispatcher.ts';
 import type { RateLimitBook } from './delivery/rate-limit-book.ts';
 import type { MediaService } from './media/media.service.ts';
 import type { MediaStorage } from './media/media.storage.ts';
+import type { CollectorSettings, MetricsCollector } from './metrics/collector.ts';
 import type { PostsService } from './posts/posts.service.ts';
 import type { ReviewService } from './posts/review.service.ts';
 import type { TextWorkers } from './posts/text-workers.ts';
@@ -68,6 +69,8 @@ export interface AppDeps {
   vault: TokenVault;
   /** Webhook endpoints: create, change, rotate, test, replay (src/webhooks). */
   webhooks: WebhooksService;
+  /** A tweet metrics collector with the config's settings unless overridden (worker loop `metrics`). */
+  metricsCollector(settings?: Partial<CollectorSettings>): MetricsCollector;
   /** A webhook deliverer with the config's settings unless overridden; `xgate worker` and `serve` run one. */
   webhookDeliverer(
     settings?: Partial<WebhookDelivererSettings>,

@@ -5,6 +5,7 @@ import { eventsPurgeLoop, eventsRoutes } from './events/index.ts';
 import type { RouteModule } from './http/types.ts';
 import { idempotencyModule, idempotencyPurgeLoop } from './idempotency/index.ts';
 import { mediaModule, mediaPurgeLoop } from './media/index.ts';
+import { metricsLoop, metricsRoutes, metricsThinLoop } from './metrics/index.ts';
 import { postsModule } from './posts/index.ts';
 import { scheduleRoutes } from './schedule/index.ts';
 import { sessionsPurgeLoop } from './users/sessions.purge.ts';
@@ -31,6 +32,7 @@ export const routeModules: readonly RouteModule[] = [
   deliveryRoutes,
   eventsRoutes,
   webhooksRoutes,
+  metricsRoutes,
   cliLoginRoutes,
   sandboxRoutes,
   webRoutes,
@@ -47,4 +49,6 @@ export const workerLoops: readonly WorkerLoopFactory[] = [
   webhookDeliveryLoop,
   webhookPurgeLoop,
   cliLoginPurgeLoop,
+  metricsLoop,
+  metricsThinLoop,
 ];

@@ -16,6 +16,7 @@ import { RateLimitBook } from './delivery/rate-limit-book.ts';
 import type { AppDeps } from './deps.ts';
 import { createMediaService, createMediaStorage } from './media/index.ts';
 import { createMediaUploader } from './media/x-upload.ts';
+import { MetricsCollector } from './metrics/collector.ts';
 import { PostsService } from './posts/posts.service.ts';
 import { ReviewService } from './posts/review.service.ts';
 import { createTextWorkers } from './posts/text-workers.ts';
@@ -117,6 +118,20 @@ export function buildServices(
       allowPrivate: config.webhookAllowPrivate,
       maxPerUser: config.maxWebhooksPerUser,
     }),
+    metricsCollector: (settings = {}) =>
+      new MetricsCollector(
+        { db, clock, log: log.child({ loop: 'metrics' }), accountCaller, rateLimits, metrics },
+        {
+          maxAgeDays: config.metricsMaxAgeDays,
+          readsPerAccountPerDay: config.metricsReadsPerAccountPerDay,
+          readsPerDay: config.metricsReadsPerDay,
+          leaseMs: 5 * 60_000,
+          batchAheadMs: 15 * 60_000,
+          accountsPerRound: 32,
+          concurrency: 4,
+          ...settings,
+        },
+      ),
     webhookDeliverer: (settings = {}, options = {}) =>
       createWebhookDeliverer({
         db,

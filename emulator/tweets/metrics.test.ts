@@ -22,6 +22,15 @@ describe('tweetMetrics', () => {
     expect(previous.nonPublic.url_link_clicks).toBeGreaterThan(0);
   });
 
+  it('grows mostly in the first day, impressions far above likes', () => {
+    const tweet = { id: '1866000000000000042', createdAt: 0, hasLinks: false };
+    const day = tweetMetrics(tweet, 24 * HOUR).public;
+    const month = tweetMetrics(tweet, 30 * 24 * HOUR).public;
+    expect(day.impression_count).toBeGreaterThan(0.75 * month.impression_count);
+    expect(month.impression_count).toBeGreaterThan(day.impression_count);
+    expect(day.like_count).toBeLessThan(day.impression_count / 10);
+  });
+
   it('differs between tweets and has no link clicks without links', () => {
     const a = tweetMetrics({ id: '1', createdAt: 0, hasLinks: false }, 10 * HOUR);
     const b = tweetMetrics({ id: '2', createdAt: 0, hasLinks: false }, 10 * HOUR);

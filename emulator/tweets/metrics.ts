@@ -35,11 +35,16 @@ export interface TweetMetrics {
 /** Non-public and organic metrics exist only for tweets created within this many ms (X: 30 days). */
 export const PRIVATE_METRICS_MAX_AGE_MS = 30 * 24 * 60 * 60 * 1000;
 
+/** How fast a tweet's first-day audience arrives: most of it within a few hours, as on X. */
+const FIRST_DAY_TIME_CONSTANT_MINUTES = 240;
+
 /**
  * Metrics of a tweet at emulator time `now`: a pure function of the tweet id and its age, so tests and
  * the service's metrics collector see the same numbers every run, and every count only grows as
- * emulator time passes (impressions follow √minutes with a per-tweet rate; the other counts are
- * per-tweet fractions of them). No promoted metrics: the emulator has no ads.
+ * emulator time passes. Like on X, most of a tweet's reach comes in its first day: impressions rise towards a
+ * per-tweet reach (200–5,000) with a 4-hour time constant, then a slow tail adds about 10 % of it per
+ * month (logarithmically). Likes are 1–5 % of impressions; reposts, replies, quotes and bookmarks fractions of
+ * likes. No promoted metrics: the emulator has no ads.
  */
 export function tweetMetrics(
   tweet: { id: string; createdAt: number; hasLinks: boolean },
@@ -47,9 +52,11 @@ export function tweetMetrics(
 ): TweetMetrics {
   const seed = hash32(tweet.id);
   const minutes = Math.max(0, now - tweet.createdAt) / 60_000;
-  const impressionRate = 5 + (seed % 46); // 5..50 impressions × √minutes
+  const reach = 200 + (seed % 4801); // 200..5,000 impressions in the first days
   const likeRate = 0.01 + ((seed >>> 8) % 5) / 100; // 1%..5% of impressions
-  const impressions = Math.floor(impressionRate * Math.sqrt(minutes));
+  const firstDays = 1 - Math.exp(-minutes / FIRST_DAY_TIME_CONSTANT_MINUTES);
+  const tail = 0.04 * Math.log1p(minutes / 1440);
+  const impressions = Math.floor(reach * (firstDays + tail));
   const likes = Math.floor(impressions * likeRate);
   const retweets = Math.floor(likes / 5);
   const replies = Math.floor(likes / 10);

@@ -1,3 +1,4 @@
+import { billRead } from '../billing.ts';
 import type { Problem } from '../problems.ts';
 import { PROBLEM_TYPE_PREFIX } from '../problems.ts';
 import type { FieldSelection } from '../query.ts';
@@ -85,6 +86,7 @@ export function addTweet(
     if (viewer.now - tweet.createdAt > PRIVATE_METRICS_MAX_AGE_MS) return false;
   }
   answer.data.push(renderTweet(state, tweet, selection.tweetFields, viewer.now));
+  billRead(state.billing, tweet.id, viewer.now);
   addIncludes(answer, state, tweet, selection, viewer.now);
   return true;
 }

@@ -106,6 +106,18 @@ export interface Config {
   webhookRetentionDays: number;
   /** Webhook endpoints one user may have (default 20). */
   maxWebhooksPerUser: number;
+  /** The metrics collector runs (default true). */
+  metricsEnabled: boolean;
+  /** Weekly public metric reads continue to this age in days, then collection stops (default 90). */
+  metricsMaxAgeDays: number;
+  /** Tweets read for metrics per account per UTC day, at most (default 5,000). */
+  metricsReadsPerAccountPerDay: number;
+  /** Tweets read for metrics by the whole app per UTC day, at most (default 100,000). */
+  metricsReadsPerDay: number;
+  /** What X bills per post read, for the estimate in `GET /api/v1/metrics/reads` (default 0.005 USD). */
+  metricsPricePerReadUsd: number;
+  /** How often the collector looks for due reads, in ms (default 60,000). */
+  metricsPollMs: number;
   /** Things the operator should know about (e.g. a generated secret key); logged at start-up. */
   warnings: readonly string[];
 }
@@ -240,6 +252,25 @@ const envSchema = z.object({
   XGATE_WEBHOOK_POLL_MS: int(10, 60_000, 500),
   XGATE_WEBHOOK_RETENTION_DAYS: int(1, 3650, 30),
   XGATE_MAX_WEBHOOKS_PER_USER: int(1, 10_000, 20),
+  XGATE_METRICS: z.preprocess(
+    emptyToUndefined,
+    z
+      .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
+      .transform((v) => v === 'true' || v === '1')
+      .default(true),
+  ),
+  XGATE_METRICS_MAX_AGE_DAYS: int(30, 3650, 90),
+  XGATE_METRICS_READS_PER_ACCOUNT_PER_DAY: int(0, 10_000_000, 5_000),
+  XGATE_METRICS_READS_PER_DAY: int(0, 100_000_000, 100_000),
+  XGATE_METRICS_PRICE_PER_READ_USD: z.preprocess(
+    emptyToUndefined,
+    z.coerce
+      .number({ error: 'must be a number of dollars, e.g. 0.005' })
+      .min(0, 'must not be negative')
+      .max(100, 'must be at most 100')
+      .default(0.005),
+  ),
+  XGATE_METRICS_POLL_MS: int(100, 3_600_000, 60_000),
 });
 
 function decodeKey(text: string): Buffer | null {
@@ -331,6 +362,12 @@ export function loadConfig(
     webhookConcurrency: e.XGATE_WEBHOOK_CONCURRENCY,
     webhookPollMs: e.XGATE_WEBHOOK_POLL_MS,
     webhookRetentionDays: e.XGATE_WEBHOOK_RETENTION_DAYS,
+    metricsEnabled: e.XGATE_METRICS,
+    metricsMaxAgeDays: e.XGATE_METRICS_MAX_AGE_DAYS,
+    metricsReadsPerAccountPerDay: e.XGATE_METRICS_READS_PER_ACCOUNT_PER_DAY,
+    metricsReadsPerDay: e.XGATE_METRICS_READS_PER_DAY,
+    metricsPricePerReadUsd: e.XGATE_METRICS_PRICE_PER_READ_USD,
+    metricsPollMs: e.XGATE_METRICS_POLL_MS,
     maxWebhooksPerUser: e.XGATE_MAX_WEBHOOKS_PER_USER,
     warnings: Object.freeze(warnings),
   });

@@ -130,6 +130,8 @@ export async function migrateToLatest(db: Kysely<Database>): Promise<MigrationRe
     if (!error) return results ?? [];
     if ((await pendingMigrations(db)).length === 0) return [];
     if (attempt >= 5) throw error instanceof Error ? error : new Error(String(error));
+    // Another process is applying them (SQLite has no migration lock): let it finish before looking again.
+    await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
   }
 }
 

@@ -267,6 +267,66 @@ export interface CliLoginsTable {
   expires_at: number;
 }
 
+export interface MetricTargetsTable {
+  tweet_id: string;
+  post_id: string;
+  position: number;
+  account_id: string;
+  user_id: string;
+  published_at: number;
+  next_read_at: number | null;
+  stopped_reason: string | null;
+  last_read_at: number | null;
+  last_read_day: number | null;
+  reads: Generated<number>;
+  /** JSON: the last counts read. */
+  last_counts: string | null;
+  lease_until: Generated<number>;
+}
+
+export interface MetricSnapshotsTable {
+  tweet_id: string;
+  at: number;
+  day: number;
+  post_id: string;
+  account_id: string;
+  impressions: number;
+  likes: number;
+  replies: number;
+  reposts: number;
+  quotes: number;
+  bookmarks: number;
+  url_clicks: number | null;
+  profile_clicks: number | null;
+  engagements: number | null;
+}
+
+export interface AccountMetricsDailyTable {
+  account_id: string;
+  day: number;
+  impressions: number;
+  engagements: number;
+  likes: number;
+  replies: number;
+  reposts: number;
+  quotes: number;
+  bookmarks: number;
+}
+
+export interface MetricReadsTable {
+  account_id: string;
+  day: number;
+  requests: number;
+  reads: number;
+  billed: number;
+}
+
+export interface MetricIntakeTable {
+  id: number;
+  cursor_tx: number;
+  cursor_seq: number;
+}
+
 export interface Database {
   users: UsersTable;
   api_keys: ApiKeysTable;
@@ -285,4 +345,9 @@ export interface Database {
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
   cli_logins: CliLoginsTable;
+  metric_targets: MetricTargetsTable;
+  metric_snapshots: MetricSnapshotsTable;
+  account_metrics_daily: AccountMetricsDailyTable;
+  metric_reads: MetricReadsTable;
+  metric_intake: MetricIntakeTable;
 }

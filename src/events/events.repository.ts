@@ -66,19 +66,41 @@ export interface LogPosition {
   seq: number;
 }
 
+interface ReadOptions {
+  after: LogPosition | null;
+  types?: readonly EventType[];
+  limit: number;
+}
+
 /** The user's events after `after` (from the start when null), oldest first, at most `limit`. */
-export async function listEvents(
+export function listEvents(
   db: Kysely<Database>,
   userId: string,
-  options: { after: LogPosition | null; types?: readonly EventType[]; limit: number },
+  options: ReadOptions,
 ): Promise<Array<StoredEvent & LogPosition>> {
+  return readLog(db, userId, options);
+}
+
+/** Every user's events after `after`, in log order: for a consumer of the whole log (the metrics collector). */
+export function listLogEvents(
+  db: Kysely<Database>,
+  options: ReadOptions,
+): Promise<Array<StoredEvent & LogPosition & { userId: string }>> {
+  return readLog(db, null, options) as Promise<Array<StoredEvent & LogPosition & { userId: string }>>;
+}
+
+async function readLog(
+  db: Kysely<Database>,
+  userId: string | null,
+  options: ReadOptions,
+): Promise<Array<StoredEvent & LogPosition & { userId: string }>> {
   let query = db
     .selectFrom('events')
-    .select(['seq', 'tx', 'id', 'type', 'at', 'data'])
-    .where('user_id', '=', userId)
+    .select(['seq', 'tx', 'id', 'type', 'at', 'data', 'user_id'])
     .orderBy('tx')
     .orderBy('seq')
     .limit(options.limit);
+  if (userId !== null) query = query.where('user_id', '=', userId);
   const { after } = options;
   if (after) {
     query = query.where((eb) =>
@@ -92,6 +114,7 @@ export async function listEvents(
   const rows = await query.execute();
   return rows.map((row) => ({
     id: row.id,
+    userId: row.user_id,
     type: row.type as EventType,
     at: Number(row.at),
     data: JSON.parse(row.data),

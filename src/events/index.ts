@@ -6,6 +6,7 @@ export {
   appendEvents,
   type LogPosition,
   listEvents,
+  listLogEvents,
   pgEventCte,
   pgEventParameters,
 } from './events.repository.ts';

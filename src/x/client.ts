@@ -15,12 +15,14 @@ import {
   deleteTweetRequest,
   finalizeUploadRequest,
   getMeRequest,
+  getTweetMetricsRequest,
   getTweetsRequest,
   getUserTweetsRequest,
   initializeUploadRequest,
   readCreatedTweet,
   readDeleted,
   readMedia,
+  readTweetMetrics,
   readTweetPage,
   readTweets,
   readUser,
@@ -30,7 +32,16 @@ import {
   uploadStatusRequest,
 } from './requests.ts';
 import { type OnRateLimit, send, type Transport, type XCallContext } from './transport.ts';
-import type { XMedia, XMediaCategory, XMediaSource, XTokenSet, XTweet, XTweetPage, XUser } from './types.ts';
+import type {
+  XMedia,
+  XMediaCategory,
+  XMediaSource,
+  XTokenSet,
+  XTweet,
+  XTweetMetricsAnswer,
+  XTweetPage,
+  XUser,
+} from './types.ts';
 
 /** Options of `createXClient`. Only `oauth` is required. */
 export interface XClientOptions {
@@ -60,6 +71,8 @@ export interface XUserApi {
   deleteTweet(tweetId: string): Promise<boolean>;
   /** `GET /2/tweets?ids=` (≤ 100 ids). Ids X does not return (deleted, unknown) are absent from the answer. */
   getTweets(ids: readonly string[]): Promise<XTweet[]>;
+  /** `GET /2/tweets?ids=` (1–100) with public metrics, and the author-only ones when `withPrivate`. */
+  getTweetMetrics(ids: readonly string[], withPrivate: boolean): Promise<XTweetMetricsAnswer>;
   /** `GET /2/users/:id/tweets`, newest first. */
   getUserTweets(userId: string, query?: UserTweetsQuery): Promise<XTweetPage>;
   /**
@@ -174,6 +187,8 @@ export function createXClient(options: XClientOptions): XClient {
       createTweet: async (input) => readCreatedTweet(await call(createTweetRequest(input))),
       deleteTweet: async (tweetId) => readDeleted(await call(deleteTweetRequest(tweetId))),
       getTweets: async (ids) => (ids.length === 0 ? [] : readTweets(await call(getTweetsRequest(ids)))),
+      getTweetMetrics: async (ids, withPrivate) =>
+        readTweetMetrics(await call(getTweetMetricsRequest(ids, withPrivate))),
       getUserTweets: async (userId, query) => readTweetPage(await call(getUserTweetsRequest(userId, query))),
       async uploadMedia(source, { mime, category }) {
         if (category === 'tweet_image') {

@@ -4,7 +4,15 @@
  */
 import { classifyFailure, XError } from './errors.ts';
 import type { XRequest } from './transport.ts';
-import type { XMedia, XMediaCategory, XTweet, XTweetPage, XUser } from './types.ts';
+import type {
+  XMedia,
+  XMediaCategory,
+  XTweet,
+  XTweetMetrics,
+  XTweetMetricsAnswer,
+  XTweetPage,
+  XUser,
+} from './types.ts';
 
 const userFields = 'profile_image_url,subscription_type,verified_type';
 // `note_tweet` carries the whole text of a long post (Premium, over 280): X's `text` then holds only its start.
@@ -59,6 +67,23 @@ export function getTweetsRequest(ids: readonly string[]): XRequest {
     method: 'GET',
     path: '/2/tweets',
     query: { ids: ids.join(','), 'tweet.fields': tweetFields },
+  };
+}
+
+/**
+ * `GET /2/tweets?ids=` for metrics: public metrics always; with `private`, the author-only `non_public_metrics`
+ * and `organic_metrics` too (X omits a tweet older than 30 days from `data` when they are asked for).
+ */
+export function getTweetMetricsRequest(ids: readonly string[], withPrivate: boolean): XRequest {
+  return {
+    endpoint: 'GET /2/tweets',
+    kind: 'idempotent',
+    method: 'GET',
+    path: '/2/tweets',
+    query: {
+      ids: ids.join(','),
+      'tweet.fields': withPrivate ? 'public_metrics,non_public_metrics,organic_metrics' : 'public_metrics',
+    },
   };
 }
 
@@ -249,6 +274,42 @@ function readTweetList(body: unknown, endpoint: string): XTweet[] {
 /** Tweets found; ids X reports as missing (deleted or never existed) are simply absent. */
 export function readTweets(body: unknown): XTweet[] {
   return readTweetList(body, 'GET /2/tweets');
+}
+
+const count = (value: unknown): number => (typeof value === 'number' && value >= 0 ? Math.floor(value) : 0);
+
+/** The answer of {@link getTweetMetricsRequest}: each returned tweet's counts, and the ids X says are gone. */
+export function readTweetMetrics(body: unknown): XTweetMetricsAnswer {
+  const json = isObject(body) ? body : {};
+  const data = Array.isArray(json.data) ? json.data.filter(isObject) : [];
+  const metrics: XTweetMetrics[] = [];
+  for (const tweet of data) {
+    const id = str(tweet.id);
+    const pub = isObject(tweet.public_metrics) ? tweet.public_metrics : undefined;
+    if (id === undefined || pub === undefined) continue;
+    const nonPublic = isObject(tweet.non_public_metrics) ? tweet.non_public_metrics : undefined;
+    const organic = isObject(tweet.organic_metrics) ? tweet.organic_metrics : undefined;
+    metrics.push({
+      id,
+      impressions: count(pub.impression_count),
+      likes: count(pub.like_count),
+      replies: count(pub.reply_count),
+      reposts: count(pub.retweet_count),
+      quotes: count(pub.quote_count),
+      bookmarks: count(pub.bookmark_count),
+      ...(nonPublic && {
+        urlClicks: count(nonPublic.url_link_clicks ?? organic?.url_link_clicks),
+        profileClicks: count(nonPublic.user_profile_clicks ?? organic?.user_profile_clicks),
+        engagements: count(nonPublic.engagements),
+      }),
+    });
+  }
+  // "Could not find tweet" (deleted, or never existed): X's resource-not-found problem, per id.
+  const gone = (Array.isArray(json.errors) ? json.errors.filter(isObject) : [])
+    .filter((error) => str(error.type)?.endsWith('/resource-not-found') || error.title === 'Not Found Error')
+    .map((error) => str(error.resource_id) ?? str(error.value))
+    .filter((id): id is string => id !== undefined);
+  return { metrics, gone };
 }
 
 export function readTweetPage(body: unknown): XTweetPage {

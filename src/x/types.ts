@@ -34,6 +34,27 @@ export interface XTweet {
   conversationId?: string;
 }
 
+/** A tweet's counts as X gave them; the private ones only when asked for, by the author, under 30 days. */
+export interface XTweetMetrics {
+  id: string;
+  impressions: number;
+  likes: number;
+  replies: number;
+  /** X's `retweet_count`. */
+  reposts: number;
+  quotes: number;
+  bookmarks: number;
+  urlClicks?: number;
+  profileClicks?: number;
+  engagements?: number;
+}
+
+export interface XTweetMetricsAnswer {
+  metrics: XTweetMetrics[];
+  /** Ids X answered "not found" for: deleted (or never existed). */
+  gone: string[];
+}
+
 /** One rate-limit window as read from X's response headers; `resetAt` is epoch ms. */
 export interface XRateWindow {
   limit: number;

@@ -10,6 +10,8 @@ import * as m0008 from './0008_posting_schedules.ts';
 import * as m0009 from './0009_webhooks.ts';
 import * as m0010 from './0010_cli_logins.ts';
 import * as m0011 from './0011_post_tweet_count.ts';
+import * as m0012 from './0012_events_log_order.ts';
+import * as m0013 from './0013_metrics.ts';
 
 /**
  * Every migration, by name (applied in name order). One file per domain; add a new file and a line here
@@ -28,4 +30,6 @@ export const migrations: Record<string, Migration> = {
   '0009_webhooks': m0009,
   '0010_cli_logins': m0010,
   '0011_post_tweet_count': m0011,
+  '0012_events_log_order': m0012,
+  '0013_metrics': m0013,
 };
