@@ -12,6 +12,7 @@ const known = [
   'startup',
   'webhooks',
   'webapp',
+  'metrics',
 ] as const;
 
 const requested = process.argv.slice(2);

@@ -139,11 +139,19 @@ export const metricsRoutes: RouteModule = (app, deps) => {
         summary: 'What an account’s tweets gained per UTC day, and its top posts of the period.',
         description:
           'Each day holds the growth of the account’s collected tweets that day (between successive reads). ' +
-          '`from` and `to` are UTC days (YYYY-MM-DD, inclusive); by default the last 30 days, at most 366.',
+          '`from` and `to` are UTC days (YYYY-MM-DD, inclusive); without `from`, the `days` (default 30) ending on ' +
+          '`to` (default today); at most 366 days.',
         params: z.object({ id: z.string().min(1).max(100) }),
         querystring: z.strictObject({
           from: dayInput.optional(),
           to: dayInput.optional(),
+          days: z.coerce
+            .number()
+            .int()
+            .min(1)
+            .max(MAX_PERIOD_DAYS)
+            .default(30)
+            .describe('Without `from`: how many days the period has.'),
           granularity: z.literal('day').default('day'),
           format: formatQuery,
         }),
@@ -155,7 +163,7 @@ export const metricsRoutes: RouteModule = (app, deps) => {
       const account = await findAccountOfUser(deps.db, user.id, request.params.id);
       if (!account) throw new NotFoundError('account', 'account_not_found');
       const toDay = request.query.to ?? utcDay(deps.clock.now());
-      const fromDay = request.query.from ?? toDay - 29;
+      const fromDay = request.query.from ?? toDay - request.query.days + 1;
       if (fromDay > toDay || toDay - fromDay >= MAX_PERIOD_DAYS) {
         throw new ValidationError(
           `The period must run forward and cover at most ${MAX_PERIOD_DAYS} days: give \`from\` on or before \`to\` (YYYY-MM-DD).`,

@@ -8,6 +8,7 @@ export const WEB_APP_PATHS = [
   '/compose',
   '/queue',
   '/history',
+  '/dashboard',
   '/activity',
   '/accounts',
   '/settings',

@@ -201,3 +201,53 @@ export async function listAll<T>(path: string, max = 500): Promise<T[]> {
   } while (cursor && items.length < max);
   return items;
 }
+
+export interface MetricPoint {
+  at: number;
+  impressions: number;
+  likes: number;
+  replies: number;
+  reposts: number;
+  quotes: number;
+  bookmarks: number;
+  urlClicks?: number;
+  profileClicks?: number;
+  engagements?: number;
+}
+
+export interface PostMetrics {
+  postId: string;
+  items: { position: number; tweetId: string; series: MetricPoint[] }[];
+}
+
+export interface AccountMetrics {
+  accountId: string;
+  from: string;
+  to: string;
+  series: {
+    day: string;
+    impressions: number;
+    engagements: number;
+    likes: number;
+    replies: number;
+    reposts: number;
+    quotes: number;
+    bookmarks: number;
+    engagementRate: number;
+  }[];
+  top: { postId: string; tweetId: string; impressions: number; engagements: number }[];
+}
+
+export interface ReadPeriod {
+  requests: number;
+  reads: number;
+  billedReads: number;
+  estimatedUsd: number;
+}
+
+export interface MetricReads {
+  pricePerReadUsd: number;
+  today: ReadPeriod & { day: string };
+  month: ReadPeriod & { month: string };
+  caps: { readsPerAccountPerDay: number; readsPerDay: number };
+}

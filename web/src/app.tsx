@@ -13,12 +13,15 @@ import { SANDBOX, type Session, SessionContext } from './session.tsx';
 
 // The composer carries X's text library (twitter-text): loaded when it is first shown.
 const Compose = lazy(() => import('./screens/Compose.tsx').then((module) => ({ default: module.Compose })));
+// The dashboard carries the charting library (uPlot).
+const Metrics = lazy(() => import('./screens/Metrics.tsx').then((module) => ({ default: module.Metrics })));
 const Sandbox = lazy(() => import('./screens/Sandbox.tsx').then((module) => ({ default: module.Sandbox })));
 
 const NAV: { path: string; label: string }[] = [
   { path: '/compose', label: 'Compose' },
   { path: '/queue', label: 'Queue' },
   { path: '/history', label: 'History' },
+  { path: '/dashboard', label: 'Metrics' },
   { path: '/activity', label: 'Activity' },
   { path: '/accounts', label: 'Accounts' },
   { path: '/settings', label: 'Settings' },
@@ -33,6 +36,8 @@ function Screen({ path }: { path: string }) {
       return <History />;
     case '/activity':
       return <Activity />;
+    case '/dashboard':
+      return <Metrics />;
     case '/accounts':
       return <Accounts />;
     case '/settings':

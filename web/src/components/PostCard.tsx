@@ -9,11 +9,17 @@ export function PostCard({
   post,
   account,
   when,
+  aside,
+  detail,
   children,
 }: {
   post: Post;
   account: Account | undefined;
   when: number;
+  /** Shown at the end of the heading line (e.g. a metrics trend). */
+  aside?: ReactNode;
+  /** Shown below the actions (e.g. the metrics chart). */
+  detail?: ReactNode;
   children?: ReactNode;
 }) {
   return (
@@ -25,6 +31,7 @@ export function PostCard({
         </time>
         <StatusBadge status={post.status} />
         {post.items.length > 1 && <span className="muted">thread of {post.items.length}</span>}
+        {aside}
       </div>
       <ol className="post-items">
         {post.items.map((item) => {
@@ -54,6 +61,7 @@ export function PostCard({
         </p>
       )}
       {children && <div className="actions">{children}</div>}
+      {detail}
     </li>
   );
 }

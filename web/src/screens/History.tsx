@@ -1,6 +1,7 @@
-import { useState } from 'react';
-import { type ApiError, api, listAll, type Post } from '../api.ts';
+import { lazy, Suspense, useState } from 'react';
+import { type ApiError, api, listAll, type Post, type PostMetrics } from '../api.ts';
 import { PostCard } from '../components/PostCard.tsx';
+import { Sparkline } from '../components/Sparkline.tsx';
 import { ConfirmDialog, EmptyState, ErrorNote, Skeleton } from '../components/ui.tsx';
 import { useResource } from '../hooks.ts';
 import { Link } from '../router.tsx';
@@ -20,6 +21,34 @@ function matches(post: Post, filter: Filter): boolean {
   return post.status === filter;
 }
 
+// The chart brings the charting library: loaded when a post's metrics are first opened.
+const PostMetricsPanel = lazy(() =>
+  import('../components/PostMetricsPanel.tsx').then((module) => ({ default: module.PostMetricsPanel })),
+);
+
+/** Published posts shown with a trend (each costs a request): the most recent ones. */
+const TRENDS_SHOWN = 20;
+
+/** The impressions trend of a post's first tweet, next to it in the list. */
+function Trend({ postId }: { postId: string }) {
+  const metrics = useResource(
+    (signal) => api<PostMetrics>('GET', `/api/v1/posts/${postId}/metrics`, undefined, signal),
+    [postId],
+  );
+  const series = metrics.data?.items[0]?.series ?? [];
+  const last = series.at(-1);
+  if (!last) return null;
+  return (
+    <span className="trend">
+      <Sparkline
+        values={series.map((point) => point.impressions)}
+        label={`Impressions trend, now ${last.impressions}`}
+      />
+      <span className="muted">{last.impressions.toLocaleString()} impressions</span>
+    </span>
+  );
+}
+
 /** When a post happened: published, else last changed. */
 const happenedAt = (post: Post) =>
   post.publishedAt ?? (post as Post & { updatedAt?: number }).updatedAt ?? post.scheduledAt;
@@ -29,6 +58,7 @@ export function History() {
   const [filter, setFilter] = useState<Filter>('all');
   const [actionError, setActionError] = useState<ApiError | null>(null);
   const [deleting, setDeleting] = useState<Post | null>(null);
+  const [open, setOpen] = useState<string | null>(null);
   const history = useResource(() => listAll<Post>('/api/v1/posts', 300), []);
 
   async function act(action: () => Promise<unknown>) {
@@ -80,13 +110,32 @@ export function History() {
         </EmptyState>
       ) : (
         <ul className="cards">
-          {posts.map((post) => (
+          {posts.map((post, index) => (
             <PostCard
               key={post.id}
               post={post}
               account={accounts.find((a) => a.id === post.accountId)}
               when={happenedAt(post)}
+              aside={
+                post.status === 'published' && index < TRENDS_SHOWN ? <Trend postId={post.id} /> : undefined
+              }
+              detail={
+                open === post.id ? (
+                  <Suspense fallback={<Skeleton lines={2} />}>
+                    <PostMetricsPanel postId={post.id} />
+                  </Suspense>
+                ) : undefined
+              }
             >
+              {post.status === 'published' && (
+                <button
+                  type="button"
+                  aria-expanded={open === post.id}
+                  onClick={() => setOpen(open === post.id ? null : post.id)}
+                >
+                  {open === post.id ? 'Hide metrics' : 'Metrics'}
+                </button>
+              )}
               {(post.status === 'failed' || post.status === 'needs_review') && (
                 <button
                   type="button"
