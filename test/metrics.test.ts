@@ -4,6 +4,7 @@ import { markNeedsReconnect } from '../src/accounts/accounts.repository.ts';
 import { buildHttpApp } from '../src/http/app.ts';
 import type { ZodFastify } from '../src/http/types.ts';
 import type { MetricsCollector } from '../src/metrics/index.ts';
+import { setTimelineCollection } from '../src/metrics/metrics.repository.ts';
 import { accountSlot, DAY_MS, HOUR_MS, utcDay } from '../src/metrics/schedule.ts';
 import { routeModules } from '../src/modules.ts';
 import { type DeliveryHarness, startDeliveryHarness } from './delivery.harness.ts';
@@ -163,6 +164,43 @@ describeEachDialect('tweet metrics collection', (ctx) => {
     expect((await snapshots(kept.tweetIds[0]!)).length).toBe(3);
   }, 120_000);
 
+  it("collects the account's own tweets not posted through xgate when asked to, and xgate's own once", async () => {
+    const account = await h.makeAccount();
+    await setTimelineCollection(h.deps.db, account.accountId, true, h.clock.now());
+    const start = h.clock.now();
+    const ours = await publish(account, ['posted through xgate']);
+    const token = await h.vault.getAccessToken(account.accountId);
+    const elsewhere = await fetch(`${h.emu.url}/2/tweets`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ text: 'posted with another app' }),
+    });
+    const otherId = ((await elsewhere.json()) as { data: { id: string } }).data.id;
+    await runUntil(start + 2 * HOUR_MS);
+    const targets = await h.deps.db
+      .selectFrom('metric_targets')
+      .select(['tweet_id', 'post_id'])
+      .where('account_id', '=', account.accountId)
+      .orderBy('tweet_id')
+      .execute();
+    expect(targets).toEqual([
+      { tweet_id: ours.tweetIds[0], post_id: ours.id },
+      { tweet_id: otherId, post_id: null },
+    ]);
+    expect((await snapshots(otherId)).length).toBe(1);
+    expect((await snapshots(ours.tweetIds[0]!)).length).toBe(1);
+    // The timeline's reads are counted like X bills them: each tweet once that UTC day.
+    const billedByX = h.emu.control
+      .billing()
+      .charges.filter((charge) => [otherId, ...ours.tweetIds].includes(charge.resourceId));
+    const counted = await h.deps.db
+      .selectFrom('metric_reads')
+      .select((eb) => eb.fn.sum<number>('billed').as('billed'))
+      .where('account_id', '=', account.accountId)
+      .executeTakeFirstOrThrow();
+    expect(Number(counted.billed)).toBe(billedByX.length);
+  });
+
   it('never reads past the caps; reads due beyond them wait for the next UTC day', async () => {
     const capped = h.deps.metricsCollector({ readsPerAccountPerDay: 3 });
     const account = await h.makeAccount();
@@ -317,6 +355,28 @@ describeEachDialect('tweet metrics API', (ctx) => {
       'account_not_found',
     );
     expect((await stranger.get('/api/v1/metrics/reads')).json.month.reads).toBe(0);
+
+    // Timeline collection: off by default, on and off through the API, the owner's only.
+    const settingsPath = `/api/v1/accounts/${account.accountId}/metrics/settings`;
+    expect((await client.get(settingsPath)).json).toEqual({
+      accountId: account.accountId,
+      timeline: false,
+      timelineSince: null,
+    });
+    const on = await client.request('PUT', settingsPath, {
+      body: JSON.stringify({ timeline: true }),
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(on.json).toEqual({ accountId: account.accountId, timeline: true, timelineSince: h.clock.now() });
+    expect((await stranger.get(settingsPath)).status).toBe(404);
+    expect(
+      (
+        await client.request('PUT', settingsPath, {
+          body: JSON.stringify({ timeline: 'yes' }),
+          headers: { 'content-type': 'application/json' },
+        })
+      ).status,
+    ).toBe(400);
 
     // Bad periods are a 400 that says why.
     const backwards = await client.get(

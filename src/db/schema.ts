@@ -269,7 +269,8 @@ export interface CliLoginsTable {
 
 export interface MetricTargetsTable {
   tweet_id: string;
-  post_id: string;
+  /** Null for a timeline tweet xgate did not publish. */
+  post_id: string | null;
   position: number;
   account_id: string;
   user_id: string;
@@ -288,7 +289,7 @@ export interface MetricSnapshotsTable {
   tweet_id: string;
   at: number;
   day: number;
-  post_id: string;
+  post_id: string | null;
   account_id: string;
   impressions: number;
   likes: number;
@@ -321,6 +322,14 @@ export interface MetricReadsTable {
   billed: number;
 }
 
+export interface MetricTimelinesTable {
+  account_id: string;
+  enabled_at: number;
+  since_id: string | null;
+  next_poll_at: number;
+  lease_until: Generated<number>;
+}
+
 export interface MetricIntakeTable {
   id: number;
   cursor_tx: number;
@@ -350,4 +359,5 @@ export interface Database {
   account_metrics_daily: AccountMetricsDailyTable;
   metric_reads: MetricReadsTable;
   metric_intake: MetricIntakeTable;
+  metric_timelines: MetricTimelinesTable;
 }

@@ -11,6 +11,7 @@ import { XError, type XTweetMetrics } from '../x/index.ts';
 import {
   accountsWithDueReads,
   claimTargets,
+  claimTimelines,
   deferDueReads,
   insertTargets,
   lockIntakeCursor,
@@ -18,12 +19,14 @@ import {
   type NewTarget,
   type ReadOutcome,
   recordReads,
+  recordTimelineRead,
   releaseTargets,
   reserveReads,
   returnReads,
   saveIntakeCursor,
   stopTargetsOfPosts,
   type TweetCounts,
+  timelinePolled,
 } from './metrics.repository.ts';
 import { accountSlot, DAY_MS, nextReadAt, readsPrivate, utcDay } from './schedule.ts';
 
@@ -31,6 +34,12 @@ import { accountSlot, DAY_MS, nextReadAt, readsPrivate, utcDay } from './schedul
 export const MAX_IDS_PER_CALL = 100;
 /** Events taken from the log per intake round. */
 const INTAKE_BATCH = 500;
+/** Timelines looked at per round, how often each, and after a failure. */
+const TIMELINES_PER_ROUND = 16;
+const TIMELINE_EVERY_MS = 3_600_000;
+const TIMELINE_RETRY_MS = 5 * 60_000;
+/** Pages of 100 tweets read per look: at most 500 new tweets an hour are taken from a timeline. */
+const TIMELINE_PAGES = 5;
 
 export interface CollectorSettings {
   /** Weekly public reads continue to this age (days), then collection stops. */
@@ -82,9 +91,13 @@ export class MetricsCollector {
       });
   }
 
-  /** One round: intake, then one batch for each of up to `accountsPerRound` accounts with due reads. */
+  /**
+   * One round: intake, a look at the timelines due (accounts that opted in), then one batch for each of up to
+   * `accountsPerRound` accounts with due reads.
+   */
   async runOnce(signal?: AbortSignal): Promise<number> {
     let work = await this.intake();
+    work += await this.#lookAtTimelines();
     const now = this.#deps.clock.now();
     const accounts = await accountsWithDueReads(this.#deps.db, now, this.#settings.accountsPerRound);
     const queue = [...accounts];
@@ -137,6 +150,73 @@ export class MetricsCollector {
       await saveIntakeCursor(trx, { tx: last.tx, seq: last.seq });
       return events.length;
     });
+  }
+
+  /** New tweets on the timelines due for a look (hourly) become targets, xgate's own included only once. */
+  async #lookAtTimelines(): Promise<number> {
+    const { db, clock, log, accountCaller } = this.#deps;
+    const now = clock.now();
+    const day = utcDay(now);
+    const accounts = await claimTimelines(db, {
+      now,
+      limit: TIMELINES_PER_ROUND,
+      leaseMs: this.#settings.leaseMs,
+    });
+    let found = 0;
+    for (const account of accounts) {
+      let newest = account.sinceId;
+      try {
+        const slot = accountSlot(account.accountId);
+        let paginationToken: string | undefined;
+        for (let page = 0; page < TIMELINE_PAGES; page++) {
+          const answer = await accountCaller.call(
+            { id: account.accountId, xUserId: account.xUserId },
+            (api) =>
+              api.getUserTweets(account.xUserId, {
+                ...(account.sinceId ? { sinceId: account.sinceId } : { startTime: account.enabledAt }),
+                maxResults: 100,
+                ...(paginationToken !== undefined && { paginationToken }),
+              }),
+          );
+          const targets: NewTarget[] = [];
+          for (const tweet of answer.tweets) {
+            if (newest === null || BigInt(tweet.id) > BigInt(newest)) newest = tweet.id;
+            const publishedAt = tweet.createdAt ? Date.parse(tweet.createdAt) : now;
+            const next = nextReadAt(publishedAt, null, slot, this.#settings.maxAgeDays);
+            if (next === null) continue;
+            targets.push({
+              tweetId: tweet.id,
+              postId: null,
+              position: 0,
+              accountId: account.accountId,
+              userId: account.userId,
+              publishedAt,
+              nextReadAt: next,
+            });
+          }
+          await recordTimelineRead(db, {
+            accountId: account.accountId,
+            day,
+            tweetIds: answer.tweets.map((tweet) => tweet.id),
+            newTargets: targets,
+          });
+          this.#reads.inc({ kind: 'request' });
+          found += targets.length;
+          paginationToken = answer.nextToken;
+          if (paginationToken === undefined) break;
+        }
+        await timelinePolled(db, account.accountId, newest, now + TIMELINE_EVERY_MS);
+      } catch (error) {
+        await timelinePolled(db, account.accountId, newest, now + TIMELINE_RETRY_MS);
+        if (!(error instanceof AccountUnusableError)) {
+          log.warn(
+            { err: error, accountId: account.accountId },
+            'Metrics: reading the account’s timeline from X failed; xgate looks again in a few minutes.',
+          );
+        }
+      }
+    }
+    return found;
   }
 
   async #collectAccount(account: { accountId: string; xUserId: string }): Promise<number> {

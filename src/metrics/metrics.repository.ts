@@ -20,7 +20,8 @@ export interface TweetCounts {
 /** A tweet whose metrics are collected. */
 export interface MetricTarget {
   tweetId: string;
-  postId: string;
+  /** Null for a timeline tweet xgate did not publish. */
+  postId: string | null;
   position: number;
   accountId: string;
   publishedAt: number;
@@ -31,7 +32,7 @@ export interface MetricTarget {
 
 export interface NewTarget {
   tweetId: string;
-  postId: string;
+  postId: string | null;
   position: number;
   accountId: string;
   userId: string;
@@ -61,6 +62,10 @@ export async function saveIntakeCursor(trx: Transaction<Database>, position: Log
     .execute();
 }
 
+/**
+ * Adds tweets to collect; one already known keeps its schedule, but learns its post when a published post's
+ * event names it after the timeline found it first.
+ */
 export async function insertTargets(db: Executor, targets: readonly NewTarget[]): Promise<void> {
   if (targets.length === 0) return;
   await db
@@ -76,8 +81,55 @@ export async function insertTargets(db: Executor, targets: readonly NewTarget[])
         next_read_at: target.nextReadAt,
       })),
     )
-    .onConflict((conflict) => conflict.column('tweet_id').doNothing())
+    .onConflict((conflict) =>
+      conflict.column('tweet_id').doUpdateSet({
+        post_id: sql`coalesce(metric_targets.post_id, excluded.post_id)`,
+        position: sql`case when metric_targets.post_id is null then excluded.position else metric_targets.position end`,
+      }),
+    )
     .execute();
+}
+
+/**
+ * Counts a look at the account's timeline in its reads of the day: every tweet X returned is a read, billed
+ * unless the tweet was already read that UTC day; the tweets collected are marked as read today.
+ */
+export async function recordTimelineRead(
+  db: Kysely<Database>,
+  options: { accountId: string; day: number; tweetIds: readonly string[]; newTargets: readonly NewTarget[] },
+): Promise<void> {
+  const { accountId, day, tweetIds, newTargets } = options;
+  await db.transaction().execute(async (trx) => {
+    const readToday =
+      tweetIds.length === 0
+        ? []
+        : await trx
+            .selectFrom('metric_targets')
+            .select('tweet_id')
+            .where('tweet_id', 'in', [...tweetIds])
+            .where('last_read_day', '=', day)
+            .execute();
+    await insertTargets(trx, newTargets);
+    if (tweetIds.length > 0) {
+      await trx
+        .updateTable('metric_targets')
+        .set({ last_read_day: day })
+        .where('tweet_id', 'in', [...tweetIds])
+        .execute();
+    }
+    const billed = tweetIds.length - readToday.length;
+    await trx
+      .insertInto('metric_reads')
+      .values({ account_id: accountId, day, requests: 1, reads: tweetIds.length, billed })
+      .onConflict((conflict) =>
+        conflict.columns(['account_id', 'day']).doUpdateSet({
+          requests: sql`metric_reads.requests + 1`,
+          reads: sql`metric_reads.reads + excluded.reads`,
+          billed: sql`metric_reads.billed + excluded.billed`,
+        }),
+      )
+      .execute();
+  });
 }
 
 /** Ends collection of these posts' tweets (deleted through xgate). */
@@ -91,6 +143,90 @@ export async function stopTargetsOfPosts(
     .updateTable('metric_targets')
     .set({ next_read_at: null, stopped_reason: reason })
     .where('post_id', 'in', [...postIds])
+    .execute();
+}
+
+// --- timelines: the account's own tweets not posted through xgate (opt-in) ---
+
+/** Turns timeline collection on (from now, looking back `lookBackMs`) or off for an account. */
+export async function setTimelineCollection(
+  db: Kysely<Database>,
+  accountId: string,
+  enabled: boolean,
+  now: number,
+): Promise<void> {
+  if (!enabled) {
+    await db.deleteFrom('metric_timelines').where('account_id', '=', accountId).execute();
+    return;
+  }
+  await db
+    .insertInto('metric_timelines')
+    .values({ account_id: accountId, enabled_at: now, since_id: null, next_poll_at: now })
+    .onConflict((conflict) => conflict.column('account_id').doNothing())
+    .execute();
+}
+
+export async function timelineCollection(
+  db: Kysely<Database>,
+  accountId: string,
+): Promise<{ enabledAt: number } | null> {
+  const row = await db
+    .selectFrom('metric_timelines')
+    .select('enabled_at')
+    .where('account_id', '=', accountId)
+    .executeTakeFirst();
+  return row ? { enabledAt: Number(row.enabled_at) } : null;
+}
+
+/** Leases up to `limit` active accounts whose timeline is due for a look. */
+export async function claimTimelines(
+  db: Kysely<Database>,
+  options: { now: number; limit: number; leaseMs: number },
+): Promise<
+  { accountId: string; userId: string; xUserId: string; sinceId: string | null; enabledAt: number }[]
+> {
+  const { now, limit, leaseMs } = options;
+  const due = await db
+    .selectFrom('metric_timelines as t')
+    .innerJoin('accounts as a', 'a.id', 't.account_id')
+    .select(['t.account_id', 'a.user_id', 'a.x_user_id', 't.since_id', 't.enabled_at'])
+    .where('t.next_poll_at', '<=', now)
+    .where('t.lease_until', '<=', now)
+    .where('a.status', '=', 'active')
+    .orderBy('t.next_poll_at')
+    .limit(limit)
+    .execute();
+  const claimed = [];
+  for (const row of due) {
+    const leased = await db
+      .updateTable('metric_timelines')
+      .set({ lease_until: now + leaseMs })
+      .where('account_id', '=', row.account_id)
+      .where('lease_until', '<=', now)
+      .executeTakeFirst();
+    if (Number(leased.numUpdatedRows) === 0) continue;
+    claimed.push({
+      accountId: row.account_id,
+      userId: row.user_id,
+      xUserId: row.x_user_id,
+      sinceId: row.since_id,
+      enabledAt: Number(row.enabled_at),
+    });
+  }
+  return claimed;
+}
+
+/** After a look at the timeline: the newest id seen, and when to look again (the lease ends). */
+export async function timelinePolled(
+  db: Kysely<Database>,
+  accountId: string,
+  sinceId: string | null,
+  nextPollAt: number,
+): Promise<void> {
+  await db
+    .updateTable('metric_timelines')
+    .set({ since_id: sinceId, next_poll_at: nextPollAt, lease_until: 0 })
+    .where('account_id', '=', accountId)
     .execute();
 }
 
@@ -486,7 +622,7 @@ export async function accountDaily(
 export async function topPosts(
   db: Kysely<Database>,
   options: { accountId: string; from: number; to: number; limit: number },
-): Promise<{ postId: string; tweetId: string; impressions: number; engagements: number }[]> {
+): Promise<{ postId: string | null; tweetId: string; impressions: number; engagements: number }[]> {
   const perTweet = db
     .selectFrom('metric_snapshots')
     .select((eb) => [
@@ -500,20 +636,21 @@ export async function topPosts(
     .where('at', '<=', options.to)
     .groupBy(['post_id', 'tweet_id'])
     .as('per_tweet');
+  // A post's tweets count together; a timeline tweet (no post) is its own entry.
   const rows = await db
     .selectFrom(perTweet)
     .select((eb) => [
-      'post_id',
+      eb.fn.max('post_id').as('post_id'),
       eb.fn.min('tweet_id').as('tweet_id'),
       eb.fn.sum<number>('impressions').as('impressions'),
       eb.fn.sum<number>('engagements').as('engagements'),
     ])
-    .groupBy('post_id')
+    .groupBy(sql`coalesce(post_id, tweet_id)`)
     .orderBy('impressions', 'desc')
     .limit(options.limit)
     .execute();
   return rows.map((row) => ({
-    postId: row.post_id,
+    postId: row.post_id ?? null,
     tweetId: String(row.tweet_id),
     impressions: Number(row.impressions),
     engagements: Number(row.engagements),

@@ -5,7 +5,14 @@ import { NotFoundError, ValidationError } from '../errors/index.ts';
 import { requireUser } from '../http/auth.ts';
 import type { RouteModule } from '../http/types.ts';
 import { toCsv } from './csv.ts';
-import { accountDaily, readTotals, snapshotsOfPost, topPosts } from './metrics.repository.ts';
+import {
+  accountDaily,
+  readTotals,
+  setTimelineCollection,
+  snapshotsOfPost,
+  timelineCollection,
+  topPosts,
+} from './metrics.repository.ts';
 import { DAY_MS, utcDate, utcDay } from './schedule.ts';
 
 const countsSchema = {
@@ -44,7 +51,15 @@ const accountMetricsSchema = z.object({
   to: z.string(),
   series: z.array(daySchema).describe('Every day of the period: what the account’s tweets gained that day.'),
   top: z.array(
-    z.object({ postId: z.string(), tweetId: z.string(), impressions: z.number(), engagements: z.number() }),
+    z.object({
+      postId: z
+        .string()
+        .nullable()
+        .describe('Null for a tweet of the account’s timeline not posted through xgate.'),
+      tweetId: z.string().describe('The post’s first tweet.'),
+      impressions: z.number(),
+      engagements: z.number(),
+    }),
   ),
 });
 
@@ -159,9 +174,7 @@ export const metricsRoutes: RouteModule = (app, deps) => {
       },
     },
     async (request, reply) => {
-      const user = requireUser(request);
-      const account = await findAccountOfUser(deps.db, user.id, request.params.id);
-      if (!account) throw new NotFoundError('account', 'account_not_found');
+      const account = await accountOf(requireUser(request).id, request.params.id);
       const toDay = request.query.to ?? utcDay(deps.clock.now());
       const fromDay = request.query.from ?? toDay - request.query.days + 1;
       if (fromDay > toDay || toDay - fromDay >= MAX_PERIOD_DAYS) {
@@ -231,6 +244,58 @@ export const metricsRoutes: RouteModule = (app, deps) => {
         series,
         top,
       };
+    },
+  );
+
+  const settingsSchema = z.object({
+    accountId: z.string(),
+    timeline: z
+      .boolean()
+      .describe(
+        'Also collect the metrics of the account’s own tweets not posted through xgate (read from its timeline ' +
+          'hourly, from when this was turned on); off by default: each read is billed by X.',
+      ),
+    timelineSince: z.number().nullable().describe('Since when (epoch ms), or null when off.'),
+  });
+  const accountOf = async (userId: string, accountId: string) => {
+    const account = await findAccountOfUser(deps.db, userId, accountId);
+    if (!account) throw new NotFoundError('account', 'account_not_found');
+    return account;
+  };
+  const settingsView = async (accountId: string) => {
+    const timeline = await timelineCollection(deps.db, accountId);
+    return { accountId, timeline: timeline !== null, timelineSince: timeline?.enabledAt ?? null };
+  };
+
+  app.get(
+    '/api/v1/accounts/:id/metrics/settings',
+    {
+      schema: {
+        tags: ['metrics'],
+        summary: 'What is collected for the account beyond the posts xgate published.',
+        params: z.object({ id: z.string().min(1).max(100) }),
+        response: { 200: settingsSchema },
+      },
+    },
+    async (request) => settingsView((await accountOf(requireUser(request).id, request.params.id)).id),
+  );
+
+  app.put(
+    '/api/v1/accounts/:id/metrics/settings',
+    {
+      schema: {
+        tags: ['metrics'],
+        summary:
+          'Turns the collection of the account’s own timeline (tweets not posted through xgate) on or off.',
+        params: z.object({ id: z.string().min(1).max(100) }),
+        body: z.strictObject({ timeline: settingsSchema.shape.timeline }),
+        response: { 200: settingsSchema },
+      },
+    },
+    async (request) => {
+      const account = await accountOf(requireUser(request).id, request.params.id);
+      await setTimelineCollection(deps.db, account.id, request.body.timeline, deps.clock.now());
+      return settingsView(account.id);
     },
   );
 

@@ -235,7 +235,7 @@ export interface AccountMetrics {
     bookmarks: number;
     engagementRate: number;
   }[];
-  top: { postId: string; tweetId: string; impressions: number; engagements: number }[];
+  top: { postId: string | null; tweetId: string; impressions: number; engagements: number }[];
 }
 
 export interface ReadPeriod {
@@ -250,4 +250,10 @@ export interface MetricReads {
   today: ReadPeriod & { day: string };
   month: ReadPeriod & { month: string };
   caps: { readsPerAccountPerDay: number; readsPerDay: number };
+}
+
+export interface MetricsSettings {
+  accountId: string;
+  timeline: boolean;
+  timelineSince: number | null;
 }

@@ -6,7 +6,8 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema
     .createTable('metric_targets')
     .addColumn('tweet_id', 'text', (c) => c.primaryKey())
-    .addColumn('post_id', 'text', (c) => c.notNull())
+    /** Null for a tweet of the account's timeline that xgate did not publish. */
+    .addColumn('post_id', 'text')
     .addColumn('position', 'integer', (c) => c.notNull())
     .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id').onDelete('cascade'))
     .addColumn('user_id', 'text', (c) => c.notNull())
@@ -41,7 +42,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('tweet_id', 'text', (c) => c.notNull())
     .addColumn('at', 'bigint', (c) => c.notNull())
     .addColumn('day', 'integer', (c) => c.notNull())
-    .addColumn('post_id', 'text', (c) => c.notNull())
+    .addColumn('post_id', 'text')
     .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id').onDelete('cascade'))
     .addColumn('impressions', 'bigint', (c) => c.notNull())
     .addColumn('likes', 'bigint', (c) => c.notNull())
@@ -87,6 +88,17 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addPrimaryKeyConstraint('metric_reads_pk', ['account_id', 'day'])
     .execute();
   await db.schema.createIndex('metric_reads_day_idx').on('metric_reads').column('day').execute();
+
+  // Accounts whose own timeline is collected too (tweets not posted through xgate): off unless asked for.
+  await db.schema
+    .createTable('metric_timelines')
+    .addColumn('account_id', 'text', (c) => c.primaryKey().references('accounts.id').onDelete('cascade'))
+    .addColumn('enabled_at', 'bigint', (c) => c.notNull())
+    /** The newest tweet id seen on the timeline (`since_id` of the next look). */
+    .addColumn('since_id', 'text')
+    .addColumn('next_poll_at', 'bigint', (c) => c.notNull())
+    .addColumn('lease_until', 'bigint', (c) => c.notNull().defaultTo(0))
+    .execute();
 
   // Where the collector stands in the event log (one row): published tweets come in, deleted ones stop.
   await db.schema

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { type Account, type ApiError, api } from '../api.ts';
+import { type Account, type ApiError, api, type MetricsSettings } from '../api.ts';
 import {
   Avatar,
   ConfirmDialog,
@@ -14,6 +14,41 @@ import { useResource } from '../hooks.ts';
 import { useSession } from '../session.tsx';
 
 const CONNECT_HREF = `/auth/x/login?connect=1`;
+
+/** The opt-in collection of the account's own tweets not posted through xgate (each read is billed by X). */
+function TimelineSetting({ accountId }: { accountId: string }) {
+  const settings = useResource(
+    (signal) =>
+      api<MetricsSettings>('GET', `/api/v1/accounts/${accountId}/metrics/settings`, undefined, signal),
+    [accountId],
+  );
+  const [error, setError] = useState<ApiError | null>(null);
+  if (!settings.data) return null;
+  return (
+    <div className="setting">
+      <label className="checkbox">
+        <input
+          type="checkbox"
+          checked={settings.data.timeline}
+          onChange={async (event) => {
+            setError(null);
+            try {
+              await api('PUT', `/api/v1/accounts/${accountId}/metrics/settings`, {
+                timeline: event.target.checked,
+              });
+              settings.reload();
+            } catch (caught) {
+              setError(caught as ApiError);
+            }
+          }}
+        />
+        Also collect metrics of this account’s tweets not posted through xgate (read from its timeline hourly;
+        X bills each read)
+      </label>
+      <ErrorNote error={error} />
+    </div>
+  );
+}
 
 function AccountCard({ account, onChanged }: { account: Account; onChanged: () => void }) {
   const [busy, setBusy] = useState<'verify' | 'disconnect' | null>(null);
@@ -84,6 +119,7 @@ function AccountCard({ account, onChanged }: { account: Account; onChanged: () =
           </>
         )}
       </dl>
+      {account.status !== 'disconnected' && <TimelineSetting accountId={account.id} />}
       <ErrorNote error={error} />
       {notice && (
         <p className="notice" role="status">

@@ -30,7 +30,15 @@ function ReadsLine() {
   );
 }
 
-function TopPosts({ top, accountId }: { top: AccountMetrics['top']; accountId: string }) {
+function TopPosts({
+  top,
+  accountId,
+  username,
+}: {
+  top: AccountMetrics['top'];
+  accountId: string;
+  username: string;
+}) {
   const posts = useResource(
     (signal) =>
       Promise.all(top.map((entry) => api<Post>('GET', `/api/v1/posts/${entry.postId}`, undefined, signal))),
@@ -49,13 +57,12 @@ function TopPosts({ top, accountId }: { top: AccountMetrics['top']; accountId: s
       </thead>
       <tbody>
         {top.map((entry, index) => {
-          const text = posts.data?.[index]?.items[0]?.text ?? '…';
-          const href = tweetHref(
-            { tweetId: entry.tweetId, url: posts.data?.[index]?.items[0]?.url },
-            accountId,
-          );
+          const post = posts.data?.[index];
+          const text = post === null ? 'A tweet not posted through xgate' : (post?.items[0]?.text ?? '…');
+          const url = post?.items[0]?.url ?? `https://x.com/${username}/status/${entry.tweetId}`;
+          const href = tweetHref({ tweetId: entry.tweetId, url }, accountId);
           return (
-            <tr key={entry.postId}>
+            <tr key={entry.postId ?? entry.tweetId}>
               <td>{href ? <a href={href}>{text.slice(0, 80) || '(media)'}</a> : text.slice(0, 80)}</td>
               <td>{entry.impressions.toLocaleString()}</td>
               <td>{entry.engagements.toLocaleString()}</td>
@@ -171,7 +178,7 @@ export function Metrics() {
             height={180}
           />
           <h3>Top posts</h3>
-          <TopPosts top={metrics.data.top} accountId={account.id} />
+          <TopPosts top={metrics.data.top} accountId={account.id} username={account.username} />
           <p>
             <a
               href={`/api/v1/accounts/${account.id}/metrics?from=${metrics.data.from}&to=${metrics.data.to}&format=csv`}
