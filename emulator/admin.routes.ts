@@ -76,6 +76,16 @@ export function registerAdminRoutes(app: FastifyInstance, control: EmulatorContr
 
   app.get('/__admin/billing', async () => control.billing());
 
+  app.post('/__admin/billing', async (req, reply) => {
+    try {
+      return reply.send(
+        control.setBilling(req.body as { creditsUsd?: number | null; notEnrolled?: boolean }),
+      );
+    } catch (error) {
+      return answerError(reply, error);
+    }
+  });
+
   app.post('/__admin/clock', async (req, reply) => {
     try {
       const { advanceSeconds } = parseInput(controlSchemas.clock, req.body, 'clock change');

@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { billingRefusal } from './billing.ts';
 import { nextSnowflake } from './ids.ts';
 import { forbiddenProblem, sendProblem, unauthorizedProblem } from './problems.ts';
 import { takeRateLimit } from './rate-limit.ts';
@@ -76,6 +77,15 @@ export function createContext(args: {
       }
       if (!scopes.every((scope) => access.scopes.includes(scope))) {
         sendProblem(reply, forbiddenProblem());
+        return undefined;
+      }
+      // Pay-per-use: an app out of credits (402) or not enrolled (403) is refused before anything is done.
+      const refusal = billingRefusal(state.billing, access.clientId);
+      if (refusal !== null) {
+        reply
+          .code(refusal.status as number)
+          .type('application/problem+json')
+          .send(refusal);
         return undefined;
       }
       const authed: AuthedUser = {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { billingView } from './billing.ts';
+import { billingView, setBilling } from './billing.ts';
 import type { EmulatorContext } from './context.ts';
 import { listRequests, type RequestLogEntry } from './request-log.ts';
 import {
@@ -67,6 +67,8 @@ export interface EmulatorControl {
   revokeAccess(userId: string): number;
   /** What X would bill the app so far (pay-per-use: reads of one tweet billed once per UTC day). */
   billing(): ReturnType<typeof billingView>;
+  /** Sets the app's credit balance (null: unlimited) and/or its `client-not-enrolled` state. */
+  setBilling(input: { creditsUsd?: number | null; notEnrolled?: boolean }): ReturnType<typeof billingView>;
   /** Moves the emulator clock forward; returns the new emulator time (epoch ms). */
   advanceClock(seconds: number): number;
   setTier(tier: Tier): void;
@@ -133,6 +135,17 @@ export const controlSchemas = {
     })
     .strict(),
   tier: z.object({ tier: z.enum(TIERS as [Tier, ...Tier[]]) }).strict(),
+  billing: z
+    .object({
+      creditsUsd: z
+        .number('must be a number of dollars or null')
+        .finite()
+        .min(0, 'must not be negative')
+        .nullable()
+        .optional(),
+      notEnrolled: z.boolean('must be true or false').optional(),
+    })
+    .strict(),
 };
 
 /** Builds the control over the context's state; `initialClients` and `initialTier` are what `reset` restores. */
@@ -192,6 +205,12 @@ export function createControl(args: {
     },
 
     billing: () => billingView(state.billing),
+
+    setBilling(input) {
+      setBilling(state.billing, parseInput(controlSchemas.billing, input, 'billing change'));
+      ctx.markDirty();
+      return billingView(state.billing);
+    },
 
     advanceClock(seconds) {
       const parsed = parseInput(controlSchemas.clock, { advanceSeconds: seconds }, 'clock change');

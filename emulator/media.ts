@@ -1,5 +1,6 @@
 import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { billWrite } from './billing.ts';
 import type { AuthedUser, EmulatorContext } from './context.ts';
 import { type BodySchema, checkBody, ID_PATTERN } from './json-body.ts';
 import {
@@ -410,6 +411,7 @@ export function registerMediaRoutes(app: FastifyInstance, ctx: EmulatorContext):
         media.altText = altText.text;
         ctx.markDirty();
       }
+      billWrite(ctx.state.billing, 'media_metadata', media.id, ctx.clock.now());
       const associated: Record<string, unknown> = {};
       if (media.altText !== null) associated.alt_text = { text: media.altText };
       return reply.send({ data: { id: media.id, associated_metadata: associated } });

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { billCreate, billWrite } from './billing.ts';
 import type { EmulatorContext } from './context.ts';
 import { ID_PATTERN } from './json-body.ts';
 import { mediaStatus } from './media/status.ts';
@@ -100,6 +101,7 @@ export function registerTweetRoutes(app: FastifyInstance, ctx: EmulatorContext):
     };
     state.tweets.set(id, tweet);
     addToIndex(index, tweet);
+    billCreate(state.billing, { id, text: request.text, inReplyToTweetId: request.inReplyToTweetId }, now);
     ctx.markDirty();
     return reply.code(201).send({ data: { id, text: tweetText(tweet), edit_history_tweet_ids: [id] } });
   });
@@ -117,6 +119,7 @@ export function registerTweetRoutes(app: FastifyInstance, ctx: EmulatorContext):
     if (tweet.authorId !== authed.userId) return sendProblem(reply, forbiddenProblem());
     tweet.deletedAt = ctx.clock.now();
     removeDeletedText(tweetIndex(state.tweets), tweet);
+    billWrite(state.billing, 'delete', id, tweet.deletedAt);
     ctx.markDirty();
     return reply.send({ data: { deleted: true } });
   });

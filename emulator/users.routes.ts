@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { billRead } from './billing.ts';
 import type { EmulatorContext } from './context.ts';
 import { type InvalidParameter, invalidRequestProblem, sendProblem } from './problems.ts';
 import { parseList, type Query, queryOf, TWEET_FIELDS, USER_FIELDS } from './query.ts';
@@ -112,6 +113,7 @@ export function registerUserRoutes(app: FastifyInstance, ctx: EmulatorContext): 
     const { errors, lists } = parseLists(queryOf(req.query));
     if (errors.length > 0) return sendProblem(reply, invalidRequestProblem(errors));
 
+    billRead(state.billing, `user:${auth.userId}`, ctx.clock.now(), 'user_read');
     const data = renderMe({
       state,
       user: auth.user,

@@ -17,6 +17,8 @@ import type { CollectorSettings, MetricsCollector } from './metrics/collector.ts
 import type { PostsService } from './posts/posts.service.ts';
 import type { ReviewService } from './posts/review.service.ts';
 import type { TextWorkers } from './posts/text-workers.ts';
+import type { SpendLedger } from './spend/ledger.ts';
+import type { AppPauses } from './spend/pause.ts';
 import type { Sessions } from './users/sessions.ts';
 import type { WebhookDeliverer, WebhookDelivererSettings, WebhooksService } from './webhooks/index.ts';
 import type { AttemptResult, SendOptions } from './webhooks/sender.ts';
@@ -69,6 +71,10 @@ export interface AppDeps {
   vault: TokenVault;
   /** Webhook endpoints: create, change, rotate, test, replay (src/webhooks). */
   webhooks: WebhooksService;
+  /** The spend ledger: what every X call is estimated to cost (src/spend). `flush()` waits for its writes. */
+  spend: SpendLedger;
+  /** The app-wide pause after X refused the app (402 credits depleted, 403 client-not-enrolled). */
+  pauses: AppPauses;
   /** A tweet metrics collector with the config's settings unless overridden (worker loop `metrics`). */
   metricsCollector(settings?: Partial<CollectorSettings>): MetricsCollector;
   /** A webhook deliverer with the config's settings unless overridden; `xgate worker` and `serve` run one. */

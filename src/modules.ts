@@ -8,6 +8,7 @@ import { mediaModule, mediaPurgeLoop } from './media/index.ts';
 import { metricsLoop, metricsRoutes, metricsThinLoop } from './metrics/index.ts';
 import { postsModule } from './posts/index.ts';
 import { scheduleRoutes } from './schedule/index.ts';
+import { appProbeLoop, spendPurgeLoop, spendRoutes } from './spend/index.ts';
 import { sessionsPurgeLoop } from './users/sessions.purge.ts';
 import { usersRoutes } from './users/users.routes.ts';
 import { sandboxRoutes } from './web/sandbox.routes.ts';
@@ -33,6 +34,7 @@ export const routeModules: readonly RouteModule[] = [
   eventsRoutes,
   webhooksRoutes,
   metricsRoutes,
+  spendRoutes,
   cliLoginRoutes,
   sandboxRoutes,
   webRoutes,
@@ -51,4 +53,6 @@ export const workerLoops: readonly WorkerLoopFactory[] = [
   cliLoginPurgeLoop,
   metricsLoop,
   metricsThinLoop,
+  appProbeLoop,
+  spendPurgeLoop,
 ];

@@ -22,6 +22,11 @@ import { ReviewService } from './posts/review.service.ts';
 import { createTextWorkers } from './posts/text-workers.ts';
 import { createTweetDeleter } from './posts/tweet-deleter.ts';
 import { findSchedule } from './schedule/schedule.repository.ts';
+import { SpendCaps } from './spend/caps.ts';
+import { threadCost } from './spend/charges.ts';
+import { SpendLedger } from './spend/ledger.ts';
+import { AppPauses } from './spend/pause.ts';
+import { findSpendSettings } from './spend/spend.repository.ts';
 import { createCookieSealer, createSessions } from './users/index.ts';
 import {
   createWebhookDeliverer,
@@ -62,6 +67,9 @@ export function buildServices(
   });
   // Every process that calls X keeps the budgets X reports, whether or not it runs the dispatcher.
   const rateLimits = new RateLimitBook(db, clock, log);
+  const pauses = new AppPauses({ db, clock, log });
+  const caps = new SpendCaps({ db, clock, config });
+  const spend = new SpendLedger({ db, clock, log, prices: config.prices, pauses }, metrics);
   const x = createXClient({
     oauth: {
       apiUrl: config.xApiUrl,
@@ -77,6 +85,7 @@ export function buildServices(
     timeoutMs: config.xTimeoutMs,
     ...(overrides.xSleep && { sleep: overrides.xSleep }),
     onRateLimit: (info, context) => rateLimits.record(info, context),
+    onOutcome: (outcome, context) => spend.observe(outcome, context),
   });
   const tokenSealer = createTokenSealer(config.secretKey);
   const vault = createTokenVault({ db, clock, log, x, sealer: tokenSealer, ...vaultTiming(config) });
@@ -90,6 +99,8 @@ export function buildServices(
   const base = { config, db, dialect, clock, log, metrics };
   return {
     ...base,
+    pauses,
+    spend,
     sessions,
     x,
     tokenSealer,
@@ -108,6 +119,11 @@ export function buildServices(
       rateLimits,
       deleteTweet: createTweetDeleter({ accountCaller }),
       schedules: (accountId) => findSchedule(db, accountId),
+      spending: {
+        estimate: (texts) => threadCost(config.prices, texts),
+        linkInReplyDefault: async (accountId) => (await findSpendSettings(db, accountId)).linkInReply,
+        capGuard: (post) => caps.guard(post),
+      },
     }),
     accounts: createAccountsService({ db, clock, log, x, sealer: tokenSealer, accountCaller }),
     review: new ReviewService({ db, clock }),
@@ -120,7 +136,7 @@ export function buildServices(
     }),
     metricsCollector: (settings = {}) =>
       new MetricsCollector(
-        { db, clock, log: log.child({ loop: 'metrics' }), accountCaller, rateLimits, metrics },
+        { db, clock, log: log.child({ loop: 'metrics' }), accountCaller, rateLimits, metrics, pauses },
         {
           maxAgeDays: config.metricsMaxAgeDays,
           readsPerAccountPerDay: config.metricsReadsPerAccountPerDay,
@@ -163,6 +179,7 @@ export function buildServices(
         tokens: vault,
         uploadMedia,
         rateLimits,
+        paused: () => pauses.isPaused(),
         settings: {
           concurrency: config.dispatchConcurrency,
           batchSize: Math.max(10, config.dispatchConcurrency * 2),

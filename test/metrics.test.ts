@@ -105,7 +105,9 @@ describeEachDialect('tweet metrics collection', (ctx) => {
 
     // What X billed: one read per tweet per UTC day with reads; xgate counted the same.
     const billing = h.emu.control.billing();
-    const billedHere = billing.charges.filter((charge) => tweetIds.includes(charge.resourceId));
+    const billedHere = billing.charges.filter(
+      (charge) => charge.operation === 'post_read' && tweetIds.includes(charge.resourceId),
+    );
     const readDays = new Set(days);
     expect(billedHere.length).toBe(readDays.size * 2);
     const counted = await h.deps.db
@@ -192,7 +194,10 @@ describeEachDialect('tweet metrics collection', (ctx) => {
     // The timeline's reads are counted like X bills them: each tweet once that UTC day.
     const billedByX = h.emu.control
       .billing()
-      .charges.filter((charge) => [otherId, ...ours.tweetIds].includes(charge.resourceId));
+      .charges.filter(
+        (charge) =>
+          charge.operation === 'post_read' && [otherId, ...ours.tweetIds].includes(charge.resourceId),
+      );
     const counted = await h.deps.db
       .selectFrom('metric_reads')
       .select((eb) => eb.fn.sum<number>('billed').as('billed'))

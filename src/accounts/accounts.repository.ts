@@ -278,3 +278,17 @@ export async function markDisconnected(
     .where('id', '=', accountId)
     .execute();
 }
+
+/** Some active account (the app-wide probe asks X with any account's token). */
+export async function findAnyActiveAccount(
+  db: Kysely<Database>,
+): Promise<{ id: string; xUserId: string } | undefined> {
+  const row = await db
+    .selectFrom('accounts')
+    .select(['id', 'x_user_id'])
+    .where('status', '=', 'active')
+    .orderBy('created_at')
+    .limit(1)
+    .executeTakeFirst();
+  return row ? { id: row.id, xUserId: row.x_user_id } : undefined;
+}

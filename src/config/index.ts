@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { loadPrices, type PriceTable } from '../spend/prices.ts';
 
 /** Rate-limit/budget profiles of X's published tiers (CONTRACT §2 `X_TIER`). */
 export const X_TIERS = ['free', 'basic', 'pro', 'ppu', 'unlimited'] as const;
@@ -118,6 +119,11 @@ export interface Config {
   metricsPricePerReadUsd: number;
   /** How often the collector looks for due reads, in ms (default 60,000). */
   metricsPollMs: number;
+  /** What X charges per operation (USD): the defaults, or XGATE_PRICES_FILE's. */
+  prices: PriceTable;
+  /** The app's monthly / daily caps on estimated X charges (USD), or null. */
+  monthlySpendCapUsd: number | null;
+  dailySpendCapUsd: number | null;
   /** Things the operator should know about (e.g. a generated secret key); logged at start-up. */
   warnings: readonly string[];
 }
@@ -271,6 +277,23 @@ const envSchema = z.object({
       .default(0.005),
   ),
   XGATE_METRICS_POLL_MS: int(100, 3_600_000, 60_000),
+  XGATE_PRICES_FILE: z.preprocess(emptyToUndefined, z.string().optional()),
+  XGATE_MONTHLY_SPEND_CAP_USD: z.preprocess(
+    emptyToUndefined,
+    z.coerce
+      .number({ error: 'must be an amount in USD, e.g. 50' })
+      .min(0, 'must not be negative')
+      .max(10_000_000, 'must be at most 10,000,000')
+      .optional(),
+  ),
+  XGATE_DAILY_SPEND_CAP_USD: z.preprocess(
+    emptyToUndefined,
+    z.coerce
+      .number({ error: 'must be an amount in USD, e.g. 50' })
+      .min(0, 'must not be negative')
+      .max(10_000_000, 'must be at most 10,000,000')
+      .optional(),
+  ),
 });
 
 function decodeKey(text: string): Buffer | null {
@@ -302,6 +325,12 @@ export function loadConfig(
     throw new ConfigError(problems);
   }
   const e = parsed.data;
+  let prices: PriceTable;
+  try {
+    prices = loadPrices(e.XGATE_PRICES_FILE);
+  } catch (error) {
+    throw new ConfigError([{ variable: 'XGATE_PRICES_FILE', message: (error as Error).message }]);
+  }
   const dataDir = resolve(e.XGATE_DATA_DIR);
   const warnings: string[] = [];
   const publicUrl = e.PUBLIC_URL ?? `http://${e.HOST.includes(':') ? `[${e.HOST}]` : e.HOST}:${e.PORT}`;
@@ -368,6 +397,9 @@ export function loadConfig(
     metricsReadsPerDay: e.XGATE_METRICS_READS_PER_DAY,
     metricsPricePerReadUsd: e.XGATE_METRICS_PRICE_PER_READ_USD,
     metricsPollMs: e.XGATE_METRICS_POLL_MS,
+    prices,
+    monthlySpendCapUsd: e.XGATE_MONTHLY_SPEND_CAP_USD ?? null,
+    dailySpendCapUsd: e.XGATE_DAILY_SPEND_CAP_USD ?? null,
     maxWebhooksPerUser: e.XGATE_MAX_WEBHOOKS_PER_USER,
     warnings: Object.freeze(warnings),
   });

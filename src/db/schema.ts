@@ -132,6 +132,10 @@ export interface PostsTable {
   queue_slot_at: number | null;
   /** How many tweets (items) the post makes. */
   tweet_count: Generated<number>;
+  /** What X will bill for it, estimated when it was scheduled or changed (USD). */
+  estimated_cost_usd: Generated<number>;
+  /** 0 or 1: the first item's URLs were moved into a reply. */
+  link_in_reply: Generated<number>;
 }
 
 export interface PostingSchedulesTable {
@@ -336,6 +340,36 @@ export interface MetricIntakeTable {
   cursor_seq: number;
 }
 
+export interface SpendDailyTable {
+  x_user_id: string;
+  day: number;
+  operation: string;
+  calls: number;
+  usd: number;
+}
+
+export interface SpendReadDaysTable {
+  day: number;
+  resource_id: string;
+}
+
+export interface SpendSettingsTable {
+  account_id: string;
+  monthly_cap_usd: number | null;
+  daily_cap_usd: number | null;
+  /** 0 or 1. */
+  link_in_reply: Generated<number>;
+}
+
+export interface AppPauseTable {
+  id: number;
+  code: string;
+  detail: string;
+  since: number;
+  next_probe_at: number;
+  probe_interval_ms: number;
+}
+
 export interface Database {
   users: UsersTable;
   api_keys: ApiKeysTable;
@@ -360,4 +394,8 @@ export interface Database {
   metric_reads: MetricReadsTable;
   metric_intake: MetricIntakeTable;
   metric_timelines: MetricTimelinesTable;
+  spend_daily: SpendDailyTable;
+  spend_read_days: SpendReadDaysTable;
+  spend_settings: SpendSettingsTable;
+  app_pause: AppPauseTable;
 }

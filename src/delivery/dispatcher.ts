@@ -50,6 +50,8 @@ export interface DispatcherDeps {
   tokens: AccessTokens;
   uploadMedia: MediaUploader;
   rateLimits: RateLimitBook;
+  /** True while X refuses the whole app (credits depleted, not enrolled): nothing is claimed meanwhile. */
+  paused?: () => Promise<boolean>;
   settings?: Partial<DispatcherSettings>;
   /** `lease_owner` of this process (default: host, pid and a random suffix). */
   owner?: string;
@@ -215,7 +217,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
         const room = Math.min(settings.batchSize, maxHeld - held);
         let claimed: ClaimedPost[] = [];
         // Claim in batches, not per freed slot: each claim is a query over every due post.
-        if (room > 0 && (room >= settings.batchSize / 2 || runners.size === 0)) {
+        if (room > 0 && (room >= settings.batchSize / 2 || runners.size === 0) && !(await deps.paused?.())) {
           claimed = await repo.claim(deps.clock.now(), room);
           if (claimed.length > 0) {
             await deps.rateLimits.refresh(claimed.flatMap((p) => (p.account ? [p.account.xUserId] : [])));

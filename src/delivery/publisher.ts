@@ -345,6 +345,10 @@ class PostRun {
     }
     if (error instanceof XError) {
       if (error.failureClass === 'auth') return this.afterUnauthorized(index, error);
+      if (error.failureClass === 'app') {
+        await this.refusedApp(index, error);
+        return false;
+      }
       if (error.failureClass === 'terminal') {
         await this.failItem(index, error.code, refusalMessage(error, this.label(index), 'media'));
         return false;
@@ -376,6 +380,11 @@ class PostRun {
       case 'retryable': {
         item.status = 'pending';
         await this.retryLater(index, why, error instanceof XError ? error.retryAfterMs : undefined, true);
+        return { kind: 'stop' };
+      }
+      case 'app': {
+        item.status = 'pending';
+        await this.refusedApp(index, error as XError);
         return { kind: 'stop' };
       }
       case 'auth': {
@@ -516,6 +525,21 @@ class PostRun {
   // ---- leaving this worker's hands ----
 
   /** Backs off after a temporary failure; gives up as `failed` after `maxAttempts` claims. */
+  /**
+   * X refused the app itself (credits depleted, not enrolled): nothing was sent, nothing is this post's fault. It
+   * goes back to `scheduled` at its own time (so the queue keeps its order) without failing; the app is paused
+   * (src/spend/pause.ts) and nothing is claimed until X accepts the app again.
+   */
+  private async refusedApp(index: number, error: XError): Promise<void> {
+    const item = this.items[index]!;
+    await this.release(
+      this.post.scheduledAt,
+      'x_app_paused',
+      `X refused the app (${error.code === 'x_credits_depleted' ? 'credits depleted' : 'client not enrolled'}): publishing is paused for the whole app and this post goes out when X accepts calls again.`,
+      { position: item.position, status: 'pending', errorMessage: error.message },
+    );
+  }
+
   private async retryLater(
     index: number,
     why: string,

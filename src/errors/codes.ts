@@ -74,6 +74,7 @@ export const ERROR_CODES = {
     'x_rate_limited',
   ],
   sandbox: ['sandbox_only'],
+  spend: ['spend_cap_exceeded'],
   webhooks: ['webhook_not_found', 'webhook_delivery_not_found', 'webhook_url_not_allowed', 'webhook_limit'],
   schedule: ['no_schedule', 'no_free_slot', 'post_not_queued', 'import_invalid'],
   idempotency: [

@@ -11,7 +11,8 @@ function subjectOf(event: NewEvent): string {
   const { data } = event;
   if ('postId' in data) return data.postId;
   if ('webhookId' in data) return data.webhookId;
-  return data.accountId;
+  if ('accountId' in data) return data.accountId;
+  return 'app';
 }
 
 /**

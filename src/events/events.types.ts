@@ -10,6 +10,8 @@ export const EVENT_TYPES = [
   'account.needs_reconnect',
   'account.disconnected',
   'webhook.disabled',
+  'app.paused',
+  'app.resumed',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -44,6 +46,16 @@ export interface WebhookEventData {
   reason: string;
 }
 
+/** What an app-wide event carries (X refused the whole app, or accepts it again). */
+export interface AppEventData {
+  /** `x_credits_depleted` or `x_client_not_enrolled` (for `app.resumed`: what had paused it). */
+  code: string;
+  /** What X said, and what to do about it. */
+  reason: string;
+  /** When publishing and collection stopped (epoch ms). */
+  since: number;
+}
+
 /** The data of each event type. */
 export interface EventDataOf {
   'post.scheduled': PostEventData;
@@ -56,6 +68,8 @@ export interface EventDataOf {
   'account.needs_reconnect': AccountEventData;
   'account.disconnected': AccountEventData;
   'webhook.disabled': WebhookEventData;
+  'app.paused': AppEventData;
+  'app.resumed': AppEventData;
 }
 
 /** An event to record: the change it belongs to decides `at` and the user. */

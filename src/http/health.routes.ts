@@ -23,8 +23,17 @@ export const healthRoutes: RouteModule = (app, deps) => {
       schema: {
         tags: ['operations'],
         summary: 'Readiness: the database is reachable and every migration is applied (else 503).',
+        description:
+          'Ready also while X refuses the app (credits depleted, not enrolled): the service itself works, and ' +
+          '`xPaused` says why publishing waits.',
         response: {
-          200: z.object({ status: z.literal('ready') }),
+          200: z.object({
+            status: z.literal('ready'),
+            xPaused: z
+              .object({ code: z.string(), reason: z.string(), since: z.number(), nextProbeAt: z.number() })
+              .optional()
+              .describe('Present while X refuses the app: publishing and metrics collection are paused.'),
+          }),
           503: z.object({
             status: z.literal('not_ready'),
             reason: z.string(),
@@ -46,7 +55,18 @@ export const healthRoutes: RouteModule = (app, deps) => {
         request.log.warn({ err: error }, 'readiness check failed');
         return reply.status(503).send({ status: 'not_ready' as const, reason: 'database_unreachable' });
       }
-      return { status: 'ready' as const };
+      const pause = await deps.pauses.current();
+      return {
+        status: 'ready' as const,
+        ...(pause && {
+          xPaused: {
+            code: pause.code,
+            reason: pause.detail,
+            since: pause.since,
+            nextProbeAt: pause.nextProbeAt,
+          },
+        }),
+      };
     },
   );
 

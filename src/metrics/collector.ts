@@ -7,6 +7,7 @@ import type { Clock } from '../clock.ts';
 import type { Database } from '../db/index.ts';
 import type { RateLimitBook } from '../delivery/rate-limit-book.ts';
 import { listLogEvents, type PostEventData } from '../events/index.ts';
+import type { AppPauses } from '../spend/pause.ts';
 import { XError, type XTweetMetrics } from '../x/index.ts';
 import {
   accountsWithDueReads,
@@ -65,6 +66,8 @@ export interface CollectorDeps {
   accountCaller: AccountCaller;
   rateLimits: RateLimitBook;
   metrics: Registry;
+  /** While X refuses the whole app (credits depleted, not enrolled), nothing is read. */
+  pauses: AppPauses;
 }
 
 /**
@@ -97,6 +100,7 @@ export class MetricsCollector {
    */
   async runOnce(signal?: AbortSignal): Promise<number> {
     let work = await this.intake();
+    if (await this.#deps.pauses.isPaused()) return work;
     work += await this.#lookAtTimelines();
     const now = this.#deps.clock.now();
     const accounts = await accountsWithDueReads(this.#deps.db, now, this.#settings.accountsPerRound);

@@ -53,6 +53,10 @@ export interface Post {
   errorMessage: string | null;
   /** The queue slot it took ("add to queue"), or null. */
   queueSlotAt: number | null;
+  /** What X will bill for it (USD), estimated when it was scheduled or changed. */
+  estimatedCostUsd: number;
+  /** The first item's URLs were moved into a reply to it. */
+  linkInReply: boolean;
   items: PostItem[];
 }
 
@@ -98,6 +102,8 @@ export function toPost(row: Selectable<PostsTable> & { username: string | null }
     queueSlotAt: row.queue_slot_at === null ? null : Number(row.queue_slot_at),
     errorCode: row.error_code,
     errorMessage: row.error_message,
+    estimatedCostUsd: Number(row.estimated_cost_usd ?? 0),
+    linkInReply: Number(row.link_in_reply ?? 0) === 1,
     items: [...items].sort((a, b) => a.position - b.position),
   };
 }
@@ -164,6 +170,9 @@ export interface NewPost {
   now: number;
   /** Set when the post took a slot of the account's queue ("add to queue"): the same as `scheduledAt`. */
   queueSlotAt?: number;
+  /** What X will bill for it (USD). */
+  estimatedCostUsd?: number;
+  linkInReply?: boolean;
 }
 
 /** The row of a new `scheduled` post (also used by bulk loaders such as the dispatch benchmark). */
@@ -184,6 +193,8 @@ export function scheduledPostRow(post: NewPost): Insertable<PostsTable> {
     attempts: 0,
     next_attempt_at: post.scheduledAt,
     queue_slot_at: post.queueSlotAt ?? null,
+    estimated_cost_usd: post.estimatedCostUsd ?? 0,
+    link_in_reply: post.linkInReply ? 1 : 0,
   };
 }
 
@@ -276,7 +287,7 @@ export async function updateScheduledPost(
   trx: Transaction<Database>,
   userId: string,
   id: string,
-  changes: { scheduledAt?: number; items?: readonly DraftItem[]; now: number },
+  changes: { scheduledAt?: number; items?: readonly DraftItem[]; now: number; estimatedCostUsd?: number },
 ): Promise<boolean> {
   const updated = await trx
     .updateTable('posts')
@@ -287,6 +298,7 @@ export async function updateScheduledPost(
         next_attempt_at: changes.scheduledAt,
       }),
       ...(changes.items && { tweet_count: changes.items.length }),
+      ...(changes.estimatedCostUsd !== undefined && { estimated_cost_usd: changes.estimatedCostUsd }),
     })
     .where('id', '=', id)
     .where('user_id', '=', userId)
@@ -671,4 +683,24 @@ export async function lockBudget(trx: Executor, ranges: readonly BudgetRange[]):
   const ordered = [...keys].sort();
   await sql`select pg_advisory_xact_lock(hashtextextended(k, 0))
     from (select unnest(${ordered}::text[]) as k order by k) as locks`.execute(trx);
+}
+
+/**
+ * The estimated cost (USD) of posts still to be published (scheduled or publishing) due in [from, to): of one
+ * account, or of the whole app when `accountId` is null; `excludePostId` leaves out a post being edited.
+ */
+export async function scheduledCost(
+  db: Executor,
+  options: { accountId: string | null; from: number; to: number; excludePostId?: string },
+): Promise<number> {
+  let query = db
+    .selectFrom('posts')
+    .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('estimated_cost_usd'), eb.val(0)).as('usd'))
+    .where('status', 'in', ['scheduled', 'publishing'])
+    .where('next_attempt_at', '>=', options.from)
+    .where('next_attempt_at', '<', options.to);
+  if (options.accountId !== null) query = query.where('account_id', '=', options.accountId);
+  if (options.excludePostId !== undefined) query = query.where('id', '!=', options.excludePostId);
+  const row = await query.executeTakeFirst();
+  return Number(row?.usd ?? 0);
 }

@@ -8,6 +8,7 @@ import { ValidationError } from '../errors/index.ts';
 import { requireUser } from '../http/auth.ts';
 import { whileConnected } from '../http/client-gone.ts';
 import type { RouteModule, ZodFastify } from '../http/types.ts';
+import { createOperation } from '../spend/charges.ts';
 import { tweetUrl } from './post-events.ts';
 import { POST_ITEM_STATUSES, POST_STATUSES } from './post-status.ts';
 import { countScheduledPosts, type Post } from './posts.repository.ts';
@@ -58,10 +59,19 @@ const accountIdInput = z
   .max(100)
   .describe('The id of one of your X accounts, listed by `GET /api/v1/accounts`.');
 
+const linkInReplyInput = z
+  .boolean()
+  .optional()
+  .describe(
+    'Move the URLs of the first item into a reply to it, so X bills the post as a plain post ($0.015) instead of ' +
+      'a post with a URL ($0.20). Absent: the account’s default (`PUT /api/v1/accounts/:id/spend-settings`).',
+  );
+
 const createBody = z.strictObject({
   accountId: accountIdInput,
   items: z.array(itemInput).max(1000).describe('One item is one tweet; several make a thread.'),
   scheduledAt: scheduledAtInput.optional().describe('Absent: publish now.'),
+  linkInReply: linkInReplyInput,
 });
 
 const patchBody = z.strictObject({
@@ -82,6 +92,7 @@ const importBody = z.strictObject({
         accountId: accountIdInput,
         items: z.array(itemInput).max(1000),
         scheduledAt: scheduledAtInput.optional(),
+        linkInReply: linkInReplyInput,
       }),
     )
     .min(1)
@@ -107,6 +118,13 @@ export const postSchema = z.object({
     .nullable()
     .describe('The queue slot the post took with `"scheduledAt": "next_slot"` (epoch ms), or null.'),
   error: z.object({ code: z.string(), message: z.string() }).optional(),
+  estimatedCostUsd: z
+    .number()
+    .describe('What X will bill to publish it (USD), from the price table when it was scheduled or changed.'),
+  linkInReply: z.boolean().describe('The first item’s URLs were moved into a reply to it.'),
+  warnings: z
+    .array(z.object({ code: z.string(), item: z.number(), message: z.string() }))
+    .describe('Things worth knowing before it goes out, e.g. `url_in_post`: X bills a post with a URL more.'),
   items: z.array(
     z.object({
       position: z.number(),
@@ -129,6 +147,20 @@ export const postSchema = z.object({
 
 const idParams = z.object({ id: z.string().min(1).max(100) });
 
+/** `url_in_post` when the first item (the post; the others are replies) has a URL: X bills it at the URL price. */
+function postWarnings(items: readonly { text: string }[]): { code: string; item: number; message: string }[] {
+  const first = items[0];
+  if (!first || createOperation(first.text, false) !== 'post_with_url') return [];
+  return [
+    {
+      code: 'url_in_post',
+      item: 0,
+      message:
+        'The post contains a URL: X bills it at the post-with-URL price ($0.20 by default, instead of $0.015). With `linkInReply: true` the URL goes into a reply and the post is billed as a plain post.',
+    },
+  ];
+}
+
 /** The one conversion of a post to its API shape (CONTRACT §3). */
 export function postView(post: Post): z.infer<typeof postSchema> {
   return {
@@ -141,6 +173,9 @@ export function postView(post: Post): z.infer<typeof postSchema> {
     publishedAt: post.publishedAt,
     queueSlotAt: post.queueSlotAt,
     ...(post.errorCode !== null && { error: { code: post.errorCode, message: post.errorMessage ?? '' } }),
+    estimatedCostUsd: post.estimatedCostUsd,
+    linkInReply: post.linkInReply,
+    warnings: postWarnings(post.items),
     items: post.items.map((item) => ({
       position: item.position,
       text: item.text,
@@ -221,6 +256,32 @@ export function postsRoutes(posts: PostsService): RouteModule {
           key ? { inTransaction: (trx, created) => key.record(trx, created.id) } : {},
         );
         return reply.status(201).send(postView(await waitIfAsked(request, post)));
+      },
+    );
+
+    app.post(
+      '/api/v1/posts/estimate',
+      {
+        schema: {
+          tags: ['posts'],
+          summary: 'What creating this post would send and cost at X, without creating it.',
+          description:
+            'Takes the body of `POST /api/v1/posts` and runs the same checks (but the spending caps): the items as ' +
+            'they would be sent (`linkInReply` applied), `estimatedCostUsd` from the price table, and warnings.',
+          body: createBody,
+          response: {
+            200: z.object({
+              items: z.array(z.object({ text: z.string(), mediaIds: z.array(z.string()) })),
+              estimatedCostUsd: z.number(),
+              linkInReply: z.boolean(),
+              warnings: postSchema.shape.warnings,
+            }),
+          },
+        },
+      },
+      async (request) => {
+        const estimate = await posts.estimate(requireUser(request).id, request.body);
+        return { ...estimate, warnings: postWarnings(estimate.items) };
       },
     );
 

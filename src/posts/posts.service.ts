@@ -19,6 +19,7 @@ import {
   insertSorted,
   tierWindows,
 } from './budget.ts';
+import { moveLinksToReply } from './link-in-reply.ts';
 import { postEvent } from './post-events.ts';
 import { DELETABLE_STATUSES, FINAL_STATUSES } from './post-status.ts';
 import { PostRuleError, ReferenceNotFoundError } from './posts.errors.ts';
@@ -63,6 +64,27 @@ export interface PostInput {
   accountId: string;
   items: ReadonlyArray<{ text: string; mediaIds?: readonly string[] | undefined }>;
   scheduledAt?: number | 'next_slot' | undefined;
+  /** Move the first item's URLs into a reply (cheaper at X); absent: the account's default. */
+  linkInReply?: boolean | undefined;
+}
+
+/** What posting costs at X, and the caps on it (src/spend). */
+export interface PostSpending {
+  /** The estimated cost (USD) of publishing these texts as a thread. */
+  estimate(texts: readonly string[]): number;
+  /** Whether the account moves links into a reply by default. */
+  linkInReplyDefault(accountId: string): Promise<boolean>;
+  /**
+   * The cap check to run inside the storing transaction (422 `spend_cap_exceeded` when the post does not fit),
+   * or null when no cap applies to the account (then the transaction reads nothing more).
+   */
+  capGuard(post: {
+    accountId: string;
+    xUserId: string;
+    at: number;
+    costUsd: number;
+    excludePostId?: string;
+  }): Promise<((trx: Transaction<Database>) => Promise<void>) | null>;
 }
 
 /** A row of an import that was not (or would not be) created, and why. */
@@ -93,6 +115,7 @@ export interface PostsServiceDeps {
   deleteTweet?: TweetDeleter;
   /** An account's posting schedule (its queue slots), or null when it has none. */
   schedules: (accountId: string) => Promise<PostingSchedule | null>;
+  spending: PostSpending;
 }
 
 /** X's budget over a stretch of time, with the tweets planned meanwhile (see `#budgetPlan`). */
@@ -128,28 +151,78 @@ export class PostsService {
     const { clock } = this.deps;
     const now = clock.now();
     const account = await this.#postingAccount(userId, input.accountId);
+    const linkInReply = input.linkInReply ?? (await this.deps.spending.linkInReplyDefault(account.id));
+    const drafts = linkInReply ? moveLinksToReply(input.items).items : input.items;
     if (input.scheduledAt === 'next_slot') {
-      const items = await this.#checkItems(userId, account, input.items);
-      return this.#addToQueue(userId, account, items, now, options);
+      const items = await this.#checkItems(userId, account, drafts);
+      return this.#addToQueue(userId, account, items, now, options, linkInReply);
     }
     const scheduledAt = this.#checkSchedule(input.scheduledAt, now);
-    const items = await this.#checkItems(userId, account, input.items);
+    const items = await this.#checkItems(userId, account, drafts);
     const budget = await this.#budgetGuard(account, scheduledAt, items.length);
+    const estimatedCostUsd = this.deps.spending.estimate(items.map((item) => item.text));
     return this.#store(
-      { id: randomUUID(), userId, accountId: account.id, scheduledAt, now, items },
+      {
+        id: randomUUID(),
+        userId,
+        accountId: account.id,
+        scheduledAt,
+        now,
+        items,
+        estimatedCostUsd,
+        linkInReply,
+      },
       options,
-      budget,
+      [budget, ...(await this.#spendGuard(account, scheduledAt, estimatedCostUsd))],
     );
+  }
+
+  /**
+   * What creating this post would do, without storing anything: its items (with `linkInReply` applied) and what
+   * X would bill. The same checks as a create, but the caps.
+   */
+  async estimate(
+    userId: string,
+    input: PostInput,
+  ): Promise<{ items: DraftItem[]; estimatedCostUsd: number; linkInReply: boolean }> {
+    const account = await this.#postingAccount(userId, input.accountId);
+    const linkInReply = input.linkInReply ?? (await this.deps.spending.linkInReplyDefault(account.id));
+    const items = await this.#checkItems(
+      userId,
+      account,
+      linkInReply ? moveLinksToReply(input.items).items : input.items,
+    );
+    return {
+      items,
+      estimatedCostUsd: this.deps.spending.estimate(items.map((item) => item.text)),
+      linkInReply,
+    };
+  }
+
+  async #spendGuard(
+    account: PostingAccount,
+    at: number,
+    costUsd: number,
+    excludePostId?: string,
+  ): Promise<BudgetGuard[]> {
+    const guard = await this.deps.spending.capGuard({
+      accountId: account.id,
+      xUserId: account.xUserId,
+      at,
+      costUsd,
+      ...(excludePostId !== undefined && { excludePostId }),
+    });
+    return guard ? [guard] : [];
   }
 
   /** Stores a new post with its `post.scheduled` event (and `options.inTransaction`) in one transaction. */
   async #store(
     post: NewPost & { items: DraftItem[] },
     options: CreateOptions<Pick<Post, 'id'>>,
-    budget?: BudgetGuard,
+    guards: readonly BudgetGuard[] = [],
   ): Promise<Post> {
     await this.deps.db.transaction().execute(async (trx) => {
-      await budget?.(trx);
+      for (const guard of guards) await guard(trx);
       await insertPost(trx, post);
       await appendEvents(trx, [scheduledEvent(post)]);
       await options.inTransaction?.(trx, { id: post.id });
@@ -168,8 +241,10 @@ export class PostsService {
     items: DraftItem[],
     now: number,
     options: CreateOptions<Pick<Post, 'id'>>,
+    linkInReply: boolean,
   ): Promise<Post> {
     const schedule = await this.#scheduleOf(account);
+    const estimatedCostUsd = this.deps.spending.estimate(items.map((item) => item.text));
     for (let attempt = 1; ; attempt++) {
       const queue = await this.#queueState(account, schedule, now);
       const at = this.#freeSlot(account, schedule, items.length, now, queue);
@@ -181,9 +256,11 @@ export class PostsService {
         queueSlotAt: at,
         now,
         items,
+        estimatedCostUsd,
+        linkInReply,
       };
       try {
-        return await this.#store(post, options);
+        return await this.#store(post, options, await this.#spendGuard(account, at, estimatedCostUsd));
       } catch (error) {
         if (!isUniqueViolation(error) || attempt >= QUEUE_ATTEMPTS) throw error;
       }
@@ -442,12 +519,21 @@ export class PostsService {
     const scheduledAt =
       patch.scheduledAt === undefined ? undefined : this.#checkSchedule(patch.scheduledAt, now);
     const items =
-      patch.items === undefined ? undefined : await this.#checkItems(userId, account, patch.items);
+      patch.items === undefined
+        ? undefined
+        : await this.#checkItems(
+            userId,
+            account,
+            current.linkInReply ? moveLinksToReply(patch.items).items : patch.items,
+          );
     const at = scheduledAt ?? current.scheduledAt;
     const budget = await this.#budgetGuard(account, Math.max(at, now), (items ?? current.items).length, id);
+    const estimatedCostUsd = this.deps.spending.estimate((items ?? current.items).map((item) => item.text));
+    const spendGuards = await this.#spendGuard(account, Math.max(at, now), estimatedCostUsd, id);
     const updated = await db.transaction().execute(async (trx) => {
       await budget(trx);
-      return updateScheduledPost(trx, userId, id, { scheduledAt, items, now });
+      for (const guard of spendGuards) await guard(trx);
+      return updateScheduledPost(trx, userId, id, { scheduledAt, items, now, estimatedCostUsd });
     });
     if (!updated) {
       const status = await findPostStatus(db, userId, id);

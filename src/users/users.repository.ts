@@ -23,3 +23,8 @@ export async function findUser(db: Kysely<Database>, id: string): Promise<User |
   const row = await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
   return row ? toUser(row) : null;
 }
+
+/** Every user's id (for app-wide events, e.g. `app.paused`). */
+export async function listUserIds(db: Kysely<Database>): Promise<string[]> {
+  return (await db.selectFrom('users').select('id').orderBy('created_at').execute()).map((row) => row.id);
+}

@@ -31,7 +31,7 @@ import {
   uploadMediaRequest,
   uploadStatusRequest,
 } from './requests.ts';
-import { type OnRateLimit, send, type Transport, type XCallContext } from './transport.ts';
+import { type OnOutcome, type OnRateLimit, send, type Transport, type XCallContext } from './transport.ts';
 import type {
   XMedia,
   XMediaCategory,
@@ -59,6 +59,8 @@ export interface XClientOptions {
   maxProcessingMs?: number;
   /** Receives the budget headers of every response (see `OnRateLimit`). */
   onRateLimit?: OnRateLimit;
+  /** Called after every v2 call X answered: what xgate will be billed, and app-wide refusals. */
+  onOutcome?: OnOutcome;
 }
 
 /** X calls made on behalf of one user, with that user's access token. Every method throws `XError`. */
@@ -140,6 +142,7 @@ export function createXClient(options: XClientOptions): XClient {
     clock: options.clock ?? systemClock,
     timeoutMs: options.timeoutMs ?? 30_000,
     onRateLimit: options.onRateLimit,
+    onOutcome: options.onOutcome,
   };
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const chunkBytes = options.chunkBytes ?? 4 * 1024 * 1024;

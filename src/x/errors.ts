@@ -20,7 +20,11 @@ export type XErrorCode =
   /** X answered with a status or body that does not fit what its API documents. */
   | 'x_unreadable_body'
   /** Media processing at X ended in `failed`, or did not finish in time. */
-  | 'x_media_failed';
+  | 'x_media_failed'
+  /** Pay-per-use: the app's credits are used up (402). Nothing was done; the whole app must wait. */
+  | 'x_credits_depleted'
+  /** The app is not enrolled in a package that allows this (403 `client-forbidden`, `client-not-enrolled`). */
+  | 'x_client_not_enrolled';
 
 /** What is known about a failure, the input of `classifyFailure`. */
 export interface XFailureFacts {
@@ -32,6 +36,8 @@ export interface XFailureFacts {
   oauthError?: string;
   /** X's problem `detail`, used to recognise the duplicate-content 403. */
   detail?: string;
+  /** X's problem `type` (its path suffix names the problem, e.g. `client-forbidden`). */
+  type?: string;
 }
 
 /**
@@ -44,6 +50,7 @@ export interface XFailureFacts {
  * | 5xx                                       | ambiguous               | retryable       | retryable  |
  * | 429                                       | retryable (wait reset)  | retryable       | retryable  |
  * | 401 (not an OAuth error body)             | auth                    | auth            | auth       |
+ * | 402 credits depleted, 403 client-forbidden| app (pause all)         | app             | app        |
  * | 400 invalid_request / invalid_grant       | —                       | terminal        | terminal   |
  * | other 4xx (403 duplicate/forbidden, 400)  | terminal                | terminal        | terminal   |
  * | unreadable 2xx body                       | ambiguous               | ambiguous       | retryable  |
@@ -71,6 +78,11 @@ export function classifyFailure(facts: XFailureFacts): { failureClass: XFailureC
     return { failureClass: 'terminal', code: 'x_invalid_grant' };
   }
   if (status === 401) return { failureClass: 'auth', code: 'x_unauthorized' };
+  // App-wide, not about this request: nothing happened at X, and every call would get the same answer.
+  if (status === 402) return { failureClass: 'app', code: 'x_credits_depleted' };
+  if (status === 403 && (facts.type ?? '').endsWith('/client-forbidden')) {
+    return { failureClass: 'app', code: 'x_client_not_enrolled' };
+  }
   if (status === 403) {
     const duplicate = /duplicate content/i.test(facts.detail ?? '');
     return { failureClass: 'terminal', code: duplicate ? 'x_duplicate_content' : 'x_forbidden' };

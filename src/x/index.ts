@@ -4,5 +4,5 @@ export { classifyFailure, XError, type XErrorCode } from './errors.ts';
 export { type AuthorizationRequest, defaultScopes, type XOAuthConfig } from './oauth.ts';
 export { parseRateLimitHeaders, retryAfterMs } from './rate-limit.ts';
 export type { CreateTweetInput, UserTweetsQuery } from './requests.ts';
-export type { OnRateLimit, XCallContext } from './transport.ts';
+export type { OnOutcome, OnRateLimit, XCallContext, XCallOutcome, XRequest } from './transport.ts';
 export type * from './types.ts';

@@ -25,6 +25,12 @@ export interface XCallContext {
 /** Called with the budget headers of every X response that has them (success or failure). Must not throw. */
 export type OnRateLimit = (info: XRateLimitInfo, context: XCallContext) => void;
 
+/** What came of one v2 call: the answer of a 2xx, or the error X answered with. */
+export type XCallOutcome = { request: XRequest; answer: unknown } | { request: XRequest; error: XError };
+
+/** Called after every v2 call X answered (billing, app-wide refusals). Must not throw. */
+export type OnOutcome = (outcome: XCallOutcome, context: XCallContext) => void;
+
 /** What `send()` needs; built once by `createXClient`. */
 export interface Transport {
   apiUrl: string;
@@ -33,6 +39,7 @@ export interface Transport {
   /** Per-request timeout in ms, from sending until the whole body has arrived. */
   timeoutMs: number;
   onRateLimit?: OnRateLimit;
+  onOutcome?: OnOutcome;
 }
 
 const beforeSendCodes = new Set([
@@ -158,7 +165,13 @@ export function responseError(
     rateLimit,
     retryAfterMs: status === 429 ? retryAfterMs(rateLimit, now) : undefined,
   };
-  const classification = classifyFailure({ kind, status, oauthError: init.error, detail: init.detail });
+  const classification = classifyFailure({
+    kind,
+    status,
+    oauthError: init.error,
+    detail: init.detail,
+    ...(init.type !== undefined && { type: init.type }),
+  });
   const reason = init.errorDescription ?? init.detail ?? init.title ?? 'no explanation';
   return new XError(classification, `X answered ${status} to ${endpoint}: ${reason}`, init);
 }
@@ -213,9 +226,10 @@ export async function send(
         { endpoint: request.endpoint, status: response.status, rateLimit },
       );
     }
+    transport.onOutcome?.({ request, answer: parsed }, context);
     return parsed;
   }
-  throw responseError(
+  const error = responseError(
     request.endpoint,
     request.kind,
     response.status,
@@ -223,4 +237,6 @@ export async function send(
     rateLimit,
     transport.clock.now(),
   );
+  transport.onOutcome?.({ request, error }, context);
+  throw error;
 }

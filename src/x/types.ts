@@ -77,7 +77,8 @@ export interface XRateLimitInfo {
  * - `auth`: 401 — refresh once, then the account needs reconnecting.
  * - `terminal`: X refused for a reason a retry will not change (validation, duplicate, forbidden, revoked grant).
  */
-export type XFailureClass = 'retryable' | 'ambiguous' | 'auth' | 'terminal';
+/** `app`: the whole app is refused (out of credits, not enrolled): nothing was done; pause and probe. */
+export type XFailureClass = 'retryable' | 'ambiguous' | 'auth' | 'terminal' | 'app';
 
 /** What a request does to X's state; decides how a timeout or a 5xx is classified (see `classifyFailure`). */
 export type XRequestKind =

@@ -257,3 +257,32 @@ export interface MetricsSettings {
   timeline: boolean;
   timelineSince: number | null;
 }
+
+export interface PostWarning {
+  code: string;
+  item: number;
+  message: string;
+}
+
+export interface PostEstimate {
+  items: { text: string; mediaIds: string[] }[];
+  estimatedCostUsd: number;
+  linkInReply: boolean;
+  warnings: PostWarning[];
+}
+
+export interface AppStatus {
+  paused: boolean;
+  code: string | null;
+  reason: string | null;
+  since: number | null;
+  nextProbeAt: number | null;
+}
+
+export interface SpendSettings {
+  accountId: string;
+  monthlyCapUsd: number | null;
+  dailyCapUsd: number | null;
+  linkInReply: boolean;
+  monthSpentUsd: number;
+}

@@ -1,5 +1,6 @@
 import { lazy, Suspense, useEffect, useMemo, useState } from 'react';
 import { type Account, api, SIGNED_OUT_EVENT } from './api.ts';
+import { PausedBanner } from './components/PausedBanner.tsx';
 import { Skeleton } from './components/ui.tsx';
 import { useResource } from './hooks.ts';
 import { Link, useLocation } from './router.tsx';
@@ -113,6 +114,7 @@ export function App() {
           </ul>
         </nav>
       </header>
+      <PausedBanner />
       <main id="main" className="page" tabIndex={-1}>
         <h1 className="visually-hidden-focusable">{current?.label ?? 'Compose'}</h1>
         <Suspense fallback={<Skeleton />}>

@@ -12,6 +12,8 @@ import * as m0010 from './0010_cli_logins.ts';
 import * as m0011 from './0011_post_tweet_count.ts';
 import * as m0012 from './0012_events_log_order.ts';
 import * as m0013 from './0013_metrics.ts';
+import * as m0014 from './0014_spend.ts';
+import * as m0015 from './0015_post_cost.ts';
 
 /**
  * Every migration, by name (applied in name order). One file per domain; add a new file and a line here
@@ -32,4 +34,6 @@ export const migrations: Record<string, Migration> = {
   '0011_post_tweet_count': m0011,
   '0012_events_log_order': m0012,
   '0013_metrics': m0013,
+  '0014_spend': m0014,
+  '0015_post_cost': m0015,
 };

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { type Account, type ApiError, api, type MetricsSettings } from '../api.ts';
+import { type Account, ApiError, api, type MetricsSettings, type SpendSettings } from '../api.ts';
 import {
   Avatar,
   ConfirmDialog,
@@ -44,6 +44,81 @@ function TimelineSetting({ accountId }: { accountId: string }) {
         />
         Also collect metrics of this account’s tweets not posted through xgate (read from its timeline hourly;
         X bills each read)
+      </label>
+      <ErrorNote error={error} />
+    </div>
+  );
+}
+
+const usd = new Intl.NumberFormat(undefined, {
+  style: 'currency',
+  currency: 'USD',
+  maximumFractionDigits: 3,
+});
+
+/** What the account spent at X this month, its caps, and whether its links go into a reply by default. */
+function SpendSettingsForm({ accountId }: { accountId: string }) {
+  const settings = useResource(
+    (signal) => api<SpendSettings>('GET', `/api/v1/accounts/${accountId}/spend-settings`, undefined, signal),
+    [accountId],
+  );
+  const [monthly, setMonthly] = useState<string | null>(null);
+  const [error, setError] = useState<ApiError | null>(null);
+  const [saved, setSaved] = useState(false);
+  if (!settings.data) return null;
+  const cap = monthly ?? (settings.data.monthlyCapUsd === null ? '' : String(settings.data.monthlyCapUsd));
+  const save = async (body: Partial<Pick<SpendSettings, 'monthlyCapUsd' | 'linkInReply'>>) => {
+    setError(null);
+    setSaved(false);
+    try {
+      await api('PUT', `/api/v1/accounts/${accountId}/spend-settings`, body);
+      setSaved(true);
+      setMonthly(null);
+      settings.reload();
+    } catch (caught) {
+      setError(caught as ApiError);
+    }
+  };
+  return (
+    <div className="setting">
+      <p className="muted">Estimated X charges this month: {usd.format(settings.data.monthSpentUsd)}</p>
+      <form
+        className="inline-form"
+        onSubmit={(event) => {
+          event.preventDefault();
+          const value = cap.trim() === '' ? null : Number(cap);
+          if (value !== null && (!Number.isFinite(value) || value < 0)) {
+            setError(
+              new ApiError(
+                0,
+                'invalid_cap',
+                'Give the cap as an amount in dollars, e.g. 25, or leave it empty.',
+              ),
+            );
+            return;
+          }
+          void save({ monthlyCapUsd: value });
+        }}
+      >
+        <label>
+          Monthly cap in USD (empty: none)
+          <input
+            type="text"
+            inputMode="decimal"
+            value={cap}
+            onChange={(event) => setMonthly(event.target.value)}
+          />
+        </label>
+        <button type="submit">Save cap</button>
+        {saved && <span role="status">Saved</span>}
+      </form>
+      <label className="checkbox">
+        <input
+          type="checkbox"
+          checked={settings.data.linkInReply}
+          onChange={(event) => void save({ linkInReply: event.target.checked })}
+        />
+        Put links in a reply by default (X bills a post with a link $0.20 instead of $0.015)
       </label>
       <ErrorNote error={error} />
     </div>
@@ -120,6 +195,7 @@ function AccountCard({ account, onChanged }: { account: Account; onChanged: () =
         )}
       </dl>
       {account.status !== 'disconnected' && <TimelineSetting accountId={account.id} />}
+      {account.status !== 'disconnected' && <SpendSettingsForm accountId={account.id} />}
       <ErrorNote error={error} />
       {notice && (
         <p className="notice" role="status">

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import {
   type Account,
   ApiError,
@@ -6,6 +6,7 @@ import {
   type FieldProblem,
   type Media,
   type Post,
+  type PostEstimate,
   uploadMedia,
 } from '../api.ts';
 import { EmptyState, ErrorNote, Skeleton } from '../components/ui.tsx';
@@ -268,6 +269,17 @@ function ItemEditor({
   );
 }
 
+/** The thread as it will be sent: with its first tweet's links moved into a reply when the estimate says so. */
+function previewItems(items: DraftItem[], estimate: PostEstimate | null): DraftItem[] {
+  const [first, ...rest] = items;
+  if (!first || !estimate || estimate.items.length !== items.length + 1) return items;
+  return [
+    { ...first, text: estimate.items[0]?.text ?? first.text },
+    { key: 'links-in-reply', text: estimate.items[1]?.text ?? '', media: [] },
+    ...rest,
+  ];
+}
+
 /** A scheduled post as a draft: its items, with each attached file's kind read from the API. */
 async function loadForEdit(postId: string): Promise<Draft> {
   const post = await api<Post>('GET', `/api/v1/posts/${encodeURIComponent(postId)}`);
@@ -347,6 +359,33 @@ function ComposeForm({ editId }: { editId: string | null }) {
   const [submitting, setSubmitting] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
   const [result, setResult] = useState<Post | null>(null);
+  const [estimate, setEstimate] = useState<PostEstimate | null>(null);
+  const estimateInput = useMemo(
+    () =>
+      JSON.stringify({
+        accountId: draft.accountId,
+        items: draft.items.map((item) => ({
+          text: item.text,
+          mediaIds: item.media.flatMap((media) => (media.id ? [media.id] : [])),
+        })),
+        ...(draft.linkInReply !== undefined && { linkInReply: draft.linkInReply }),
+      }),
+    [draft.accountId, draft.items, draft.linkInReply],
+  );
+
+  // What X will bill (and the thread as it will be sent): asked of the API a moment after typing stops.
+  useEffect(() => {
+    const controller = new AbortController();
+    const timer = setTimeout(() => {
+      api<PostEstimate>('POST', '/api/v1/posts/estimate', JSON.parse(estimateInput), controller.signal)
+        .then(setEstimate)
+        .catch(() => setEstimate(null));
+    }, 400);
+    return () => {
+      clearTimeout(timer);
+      controller.abort();
+    };
+  }, [estimateInput]);
 
   // Editing a scheduled post: its stored form fills the composer once (unless a draft of the edit is kept).
   useEffect(() => {
@@ -405,7 +444,12 @@ function ComposeForm({ editId }: { editId: string | null }) {
         : await api<Post>(
             'POST',
             draft.mode === 'now' ? '/api/v1/posts?wait=15' : '/api/v1/posts',
-            { accountId: account.id, items, ...(scheduledAt && { scheduledAt }) },
+            {
+              accountId: account.id,
+              items,
+              ...(scheduledAt && { scheduledAt }),
+              ...(draft.linkInReply !== undefined && { linkInReply: draft.linkInReply }),
+            },
             undefined,
             { 'idempotency-key': draft.submitKey },
           );
@@ -529,6 +573,28 @@ function ComposeForm({ editId }: { editId: string | null }) {
           )}
         </fieldset>
 
+        <div className="cost">
+          {!editId && (
+            <label className="checkbox">
+              <input
+                type="checkbox"
+                checked={draft.linkInReply ?? estimate?.linkInReply ?? false}
+                onChange={(event) => update({ linkInReply: event.target.checked })}
+              />
+              Put links in a reply (X bills a post with a link more)
+            </label>
+          )}
+          {estimate && (
+            <p className="muted" aria-live="polite">
+              Estimated X cost: <strong>${estimate.estimatedCostUsd.toFixed(3)}</strong>
+            </p>
+          )}
+        </div>
+        {estimate?.warnings.map((warning) => (
+          <p key={warning.code} className="warning">
+            {warning.message}
+          </p>
+        ))}
         {formProblems.map((problem) => (
           <p key={problem.message} className="error" role="alert">
             {problem.message}
@@ -555,7 +621,9 @@ function ComposeForm({ editId }: { editId: string | null }) {
       </form>
       <aside className="preview" aria-label="Preview">
         <h2>Preview</h2>
-        {account && <ThreadPreview account={account} items={draft.items} previews={previews} />}
+        {account && (
+          <ThreadPreview account={account} items={previewItems(draft.items, estimate)} previews={previews} />
+        )}
       </aside>
     </div>
   );

@@ -21,6 +21,8 @@ export interface Draft {
   mode: 'now' | 'schedule';
   /** `datetime-local` value in the viewer's zone. */
   scheduledLocal: string;
+  /** Move the first tweet's links into a reply (cheaper at X); undefined: the account's default. */
+  linkInReply?: boolean;
   /** Sent as Idempotency-Key: a double click, or a retry after a lost answer, never posts twice. */
   submitKey: string;
 }

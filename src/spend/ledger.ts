@@ -1,0 +1,94 @@
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import { Counter, type Registry } from 'prom-client';
+import type { Clock } from '../clock.ts';
+import type { Database } from '../db/index.ts';
+import type { XCallContext, XCallOutcome } from '../x/index.ts';
+import { chargesOf } from './charges.ts';
+import type { AppPauses } from './pause.ts';
+import type { PriceTable } from './prices.ts';
+import { recordCharges } from './spend.repository.ts';
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The spend ledger: every v2 call X answered is priced by the price table (reads once per resource and UTC day)
+ * and recorded per X account and day; the operator's totals are the Prometheus counters
+ * `xgate_x_spend_usd_total` and `xgate_x_billed_calls_total` (by operation). It also watches for X refusing the
+ * app (402, 403 client-not-enrolled) to pause it, and for any accepted call while paused, to resume.
+ *
+ * The X client reports synchronously; writes are queued in order and `flush()` waits for them.
+ */
+export class SpendLedger {
+  readonly #deps: {
+    db: Kysely<Database>;
+    clock: Clock;
+    log: Logger;
+    prices: PriceTable;
+    pauses: AppPauses;
+  };
+  readonly #usd: Counter<'operation'>;
+  readonly #calls: Counter<'operation'>;
+  #queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    deps: { db: Kysely<Database>; clock: Clock; log: Logger; prices: PriceTable; pauses: AppPauses },
+    metrics: Registry,
+  ) {
+    this.#deps = deps;
+    this.#usd = new Counter({
+      name: 'xgate_x_spend_usd_total',
+      help: 'Estimated X charges (USD) of the calls xgate made, by operation (pay-per-use price table).',
+      labelNames: ['operation'],
+      registers: [metrics],
+    });
+    this.#calls = new Counter({
+      name: 'xgate_x_billed_calls_total',
+      help: 'Billed X charges, by operation (reads counted once per resource and UTC day).',
+      labelNames: ['operation'],
+      registers: [metrics],
+    });
+  }
+
+  /** The X client's `onOutcome`: never throws, never waits. */
+  observe(outcome: XCallOutcome, context: XCallContext): void {
+    if ('error' in outcome) {
+      if (outcome.error.failureClass === 'app') this.#enqueue(() => this.#deps.pauses.pause(outcome.error));
+      return;
+    }
+    const charges = chargesOf(outcome);
+    const now = this.#deps.clock.now();
+    const xUserId = context.xUserId ?? meOf(outcome) ?? '';
+    this.#enqueue(async () => {
+      if (await this.#deps.pauses.isPaused()) await this.#deps.pauses.resume();
+      if (charges.length === 0) return;
+      const recorded = await recordCharges(this.#deps.db, {
+        xUserId,
+        day: Math.floor(now / DAY_MS),
+        charges: charges.map((charge) => ({ ...charge, usd: this.#deps.prices[charge.operation] })),
+      });
+      for (const charge of recorded) {
+        this.#usd.inc({ operation: charge.operation }, charge.usd);
+        this.#calls.inc({ operation: charge.operation });
+      }
+    });
+  }
+
+  /** Waits until everything observed so far is written. */
+  flush(): Promise<void> {
+    return this.#queue;
+  }
+
+  #enqueue(work: () => Promise<void>): void {
+    this.#queue = this.#queue.then(work).catch((error) => {
+      this.#deps.log.warn({ err: error }, 'could not record the estimated X charges of a call');
+    });
+  }
+}
+
+/** The X user of a `GET /2/users/me` answer (signing in, before the account is known). */
+function meOf(outcome: XCallOutcome): string | undefined {
+  if (!('answer' in outcome) || outcome.request.endpoint !== 'GET /2/users/me') return undefined;
+  const id = (outcome.answer as { data?: { id?: unknown } } | undefined)?.data?.id;
+  return typeof id === 'string' ? id : undefined;
+}

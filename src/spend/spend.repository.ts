@@ -1,0 +1,200 @@
+import { type Kysely, sql, type Transaction } from 'kysely';
+import type { Database } from '../db/index.ts';
+import type { Operation } from './prices.ts';
+
+type Executor = Kysely<Database> | Transaction<Database>;
+
+/** One priced charge to record. */
+export interface PricedCharge {
+  operation: Operation;
+  resourceId: string;
+  perDay: boolean;
+  usd: number;
+}
+
+/**
+ * Records the charges of one call for an X account on a UTC day: a per-day read only when its resource was not
+ * billed yet that day (app-wide). Returns what was recorded.
+ */
+export async function recordCharges(
+  db: Kysely<Database>,
+  options: { xUserId: string; day: number; charges: readonly PricedCharge[] },
+): Promise<PricedCharge[]> {
+  const { xUserId, day, charges } = options;
+  if (charges.length === 0) return [];
+  return db.transaction().execute(async (trx) => {
+    const reads = charges.filter((charge) => charge.perDay);
+    let billedReads = new Set<string>();
+    if (reads.length > 0) {
+      const inserted = await trx
+        .insertInto('spend_read_days')
+        .values(
+          [...new Set(reads.map((read) => read.resourceId))].map((resource_id) => ({ day, resource_id })),
+        )
+        .onConflict((conflict) => conflict.columns(['day', 'resource_id']).doNothing())
+        .returning('resource_id')
+        .execute();
+      billedReads = new Set(inserted.map((row) => row.resource_id));
+    }
+    const billed = charges.filter((charge) => !charge.perDay || billedReads.delete(charge.resourceId));
+    const byOperation = new Map<Operation, { calls: number; usd: number }>();
+    for (const charge of billed) {
+      const entry = byOperation.get(charge.operation) ?? { calls: 0, usd: 0 };
+      entry.calls += 1;
+      entry.usd += charge.usd;
+      byOperation.set(charge.operation, entry);
+    }
+    for (const [operation, { calls, usd }] of byOperation) {
+      await trx
+        .insertInto('spend_daily')
+        .values({ x_user_id: xUserId, day, operation, calls, usd })
+        .onConflict((conflict) =>
+          conflict.columns(['x_user_id', 'day', 'operation']).doUpdateSet({
+            calls: sql`spend_daily.calls + excluded.calls`,
+            usd: sql`spend_daily.usd + excluded.usd`,
+          }),
+        )
+        .execute();
+    }
+    return billed;
+  });
+}
+
+export interface SpendRow {
+  xUserId: string;
+  day: number;
+  calls: number;
+  usd: number;
+}
+
+/** The recorded spend of these X accounts between two UTC days (inclusive), per account and day. */
+export async function spendByDay(
+  db: Executor,
+  xUserIds: readonly string[] | null,
+  fromDay: number,
+  toDay: number,
+): Promise<SpendRow[]> {
+  if (xUserIds !== null && xUserIds.length === 0) return [];
+  let query = db
+    .selectFrom('spend_daily')
+    .select((eb) => [
+      'x_user_id',
+      'day',
+      eb.fn.sum<number>('calls').as('calls'),
+      eb.fn.sum<number>('usd').as('usd'),
+    ])
+    .where('day', '>=', fromDay)
+    .where('day', '<=', toDay)
+    .groupBy(['x_user_id', 'day'])
+    .orderBy('day');
+  if (xUserIds !== null) query = query.where('x_user_id', 'in', [...xUserIds]);
+  const rows = await query.execute();
+  return rows.map((row) => ({
+    xUserId: row.x_user_id,
+    day: Number(row.day),
+    calls: Number(row.calls),
+    usd: Number(row.usd),
+  }));
+}
+
+/** Forgets which resources were billed on days before `beforeDay` (only today's matter). */
+export async function purgeReadDays(db: Kysely<Database>, beforeDay: number): Promise<number> {
+  const result = await db.deleteFrom('spend_read_days').where('day', '<', beforeDay).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+// --- per-account settings ---
+
+export interface SpendSettings {
+  monthlyCapUsd: number | null;
+  dailyCapUsd: number | null;
+  linkInReply: boolean;
+}
+
+export async function findSpendSettings(db: Executor, accountId: string): Promise<SpendSettings> {
+  const row = await db
+    .selectFrom('spend_settings')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .executeTakeFirst();
+  return {
+    monthlyCapUsd: row?.monthly_cap_usd === null || row === undefined ? null : Number(row.monthly_cap_usd),
+    dailyCapUsd: row?.daily_cap_usd === null || row === undefined ? null : Number(row.daily_cap_usd),
+    linkInReply: Number(row?.link_in_reply ?? 0) === 1,
+  };
+}
+
+export async function saveSpendSettings(
+  db: Executor,
+  accountId: string,
+  settings: SpendSettings,
+): Promise<void> {
+  const values = {
+    monthly_cap_usd: settings.monthlyCapUsd,
+    daily_cap_usd: settings.dailyCapUsd,
+    link_in_reply: settings.linkInReply ? 1 : 0,
+  };
+  await db
+    .insertInto('spend_settings')
+    .values({ account_id: accountId, ...values })
+    .onConflict((conflict) => conflict.column('account_id').doUpdateSet(values))
+    .execute();
+}
+
+// --- the app-wide pause ---
+
+export interface AppPause {
+  code: string;
+  detail: string;
+  since: number;
+  nextProbeAt: number;
+  probeIntervalMs: number;
+}
+
+export async function findPause(db: Executor): Promise<AppPause | null> {
+  const row = await db.selectFrom('app_pause').selectAll().where('id', '=', 1).executeTakeFirst();
+  return row
+    ? {
+        code: row.code,
+        detail: row.detail,
+        since: Number(row.since),
+        nextProbeAt: Number(row.next_probe_at),
+        probeIntervalMs: Number(row.probe_interval_ms),
+      }
+    : null;
+}
+
+/** Starts the pause; false when it was already paused (then nothing changes). */
+export async function insertPause(trx: Transaction<Database>, pause: AppPause): Promise<boolean> {
+  const inserted = await trx
+    .insertInto('app_pause')
+    .values({
+      id: 1,
+      code: pause.code,
+      detail: pause.detail,
+      since: pause.since,
+      next_probe_at: pause.nextProbeAt,
+      probe_interval_ms: pause.probeIntervalMs,
+    })
+    .onConflict((conflict) => conflict.column('id').doNothing())
+    .executeTakeFirst();
+  return Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0;
+}
+
+export async function scheduleProbe(
+  db: Executor,
+  nextProbeAt: number,
+  probeIntervalMs: number,
+): Promise<void> {
+  await db
+    .updateTable('app_pause')
+    .set({ next_probe_at: nextProbeAt, probe_interval_ms: probeIntervalMs })
+    .where('id', '=', 1)
+    .execute();
+}
+
+/** Ends the pause; false when it was not paused. */
+export async function deletePause(trx: Transaction<Database>): Promise<boolean> {
+  const deleted = await trx.deleteFrom('app_pause').where('id', '=', 1).executeTakeFirst();
+  return Number(deleted.numDeletedRows) > 0;
+}
