@@ -136,7 +136,16 @@ export function buildServices(
     }),
     metricsCollector: (settings = {}) =>
       new MetricsCollector(
-        { db, clock, log: log.child({ loop: 'metrics' }), accountCaller, rateLimits, metrics, pauses },
+        {
+          db,
+          clock,
+          log: log.child({ loop: 'metrics' }),
+          accountCaller,
+          rateLimits,
+          metrics,
+          pauses,
+          capUsed: (account, now) => caps.usedFraction(account, now),
+        },
         {
           maxAgeDays: config.metricsMaxAgeDays,
           readsPerAccountPerDay: config.metricsReadsPerAccountPerDay,

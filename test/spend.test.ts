@@ -1,11 +1,14 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { AppError } from '../src/errors/index.ts';
 import { listEvents } from '../src/events/index.ts';
+import { buildHttpApp } from '../src/http/app.ts';
+import type { ZodFastify } from '../src/http/types.ts';
 import { HOUR_MS } from '../src/metrics/schedule.ts';
+import { routeModules } from '../src/modules.ts';
 import { probeX } from '../src/spend/probe.ts';
 import { saveSpendSettings } from '../src/spend/spend.repository.ts';
 import { type DeliveryHarness, startDeliveryHarness } from './delivery.harness.ts';
-import { describeEachDialect } from './helpers/index.ts';
+import { createHttpClient, describeEachDialect, makeApiKey } from './helpers/index.ts';
 
 const DAY_MS = 24 * HOUR_MS;
 
@@ -157,6 +160,44 @@ describeEachDialect('X spend: caps', (ctx) => {
   });
 });
 
+describeEachDialect('X spend: metrics near a cap', (ctx) => {
+  let h: DeliveryHarness;
+  beforeAll(async () => {
+    h = await startDeliveryHarness(ctx);
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('slows metric reads to weekly once an account has used 90 % of its monthly cap', async () => {
+    h.clock.set(Date.UTC(2027, 2, 3, 8));
+    const account = await h.makeAccount();
+    await saveSpendSettings(h.deps.db, account.accountId, {
+      monthlyCapUsd: 0.016,
+      dailyCapUsd: null,
+      linkInReply: false,
+    });
+    const post = await h.deps.posts.create(account.userId, {
+      accountId: account.accountId,
+      items: [{ text: 'near the cap' }],
+    });
+    await h.drain();
+    const tweetId = (await h.post(post.id)).items[0]!.tweetId!;
+    const collector = h.deps.metricsCollector();
+    await collector.runOnce();
+    h.clock.advance(2 * HOUR_MS);
+    const before = h.clock.now();
+    await collector.runOnce();
+    const target = await h.deps.db
+      .selectFrom('metric_targets')
+      .select(['next_read_at', 'last_read_at'])
+      .where('tweet_id', '=', tweetId)
+      .executeTakeFirstOrThrow();
+    expect(target.last_read_at).toBeNull();
+    expect(Number(target.next_read_at)).toBe(before + 7 * DAY_MS);
+  });
+});
+
 describeEachDialect('X spend: out of credits', (ctx) => {
   let h: DeliveryHarness;
   beforeAll(async () => {
@@ -211,4 +252,86 @@ describeEachDialect('X spend: out of credits', (ctx) => {
     const texts = h.emu.control.tweets().filter((tweet) => tweet.text.startsWith('due post'));
     expect(texts).toHaveLength(50);
   }, 60_000);
+});
+
+describeEachDialect('X spend API', (ctx) => {
+  let h: DeliveryHarness;
+  let http: ZodFastify;
+  let url: string;
+  beforeAll(async () => {
+    h = await startDeliveryHarness(ctx);
+    http = await buildHttpApp(h.deps, routeModules);
+    url = await http.listen({ host: '127.0.0.1', port: 0 });
+  });
+  afterAll(async () => {
+    await http?.close();
+    await h?.close();
+  });
+
+  it('shows cost and warnings on posts, the spend per account, caps and the pause, with bad input refused', async () => {
+    const account = await h.makeAccount();
+    const client = createHttpClient(url, { bearer: (await makeApiKey(h.deps, account.userId)).key });
+    const body = { accountId: account.accountId, items: [{ text: 'New release https://example.com/v2' }] };
+
+    const estimate = await client.post('/api/v1/posts/estimate', body);
+    expect(estimate.status).toBe(200);
+    expect(estimate.json).toMatchObject({ estimatedCostUsd: 0.2, linkInReply: false });
+    expect(estimate.json.warnings).toEqual([expect.objectContaining({ code: 'url_in_post', item: 0 })]);
+    const cheaper = await client.post('/api/v1/posts/estimate', { ...body, linkInReply: true });
+    expect(cheaper.json.items.map((item: { text: string }) => item.text)).toEqual([
+      'New release',
+      'https://example.com/v2',
+    ]);
+    expect(cheaper.json.warnings).toEqual([]);
+
+    const created = await client.post('/api/v1/posts?wait=10', body);
+    expect(created.status).toBe(201);
+    expect(created.json).toMatchObject({ estimatedCostUsd: 0.2, linkInReply: false });
+    await h.drain();
+    await h.deps.spend.flush();
+    const spend = await client.get('/api/v1/spend');
+    expect(spend.status).toBe(200);
+    expect(spend.json).toMatchObject({ currency: 'USD', total: 0.2 });
+    expect(spend.json.accounts).toEqual([
+      { accountId: account.accountId, total: 0.2, series: [expect.objectContaining({ usd: 0.2, calls: 1 })] },
+    ]);
+    const monthly = await client.get('/api/v1/spend?granularity=month');
+    expect(monthly.json.accounts[0].series[0].period).toMatch(/^\d{4}-\d{2}$/);
+    expect((await client.get('/api/v1/spend?from=2026-13-01')).status).toBe(400);
+
+    // Settings: caps and the link default, the owner's only, validated.
+    const path = `/api/v1/accounts/${account.accountId}/spend-settings`;
+    const put = (json: unknown, who = client) => who.request('PUT', path, { json });
+    expect((await put({ monthlyCapUsd: 25, linkInReply: true })).json).toMatchObject({
+      monthlyCapUsd: 25,
+      dailyCapUsd: null,
+      linkInReply: true,
+      monthSpentUsd: 0.2,
+    });
+    expect((await put({ monthlyCapUsd: -1 })).status).toBe(400);
+    expect((await put({ monthlyCapUsd: 'lots' })).status).toBe(400);
+    expect((await client.get(path)).json.monthlyCapUsd).toBe(25);
+    const other = await h.makeAccount();
+    const stranger = createHttpClient(url, { bearer: (await makeApiKey(h.deps, other.userId)).key });
+    expect((await put({ monthlyCapUsd: 1 }, stranger)).status).toBe(404);
+    expect((await stranger.get('/api/v1/spend')).json.total).toBe(0);
+    // The account's default now moves links into a reply.
+    expect((await client.post('/api/v1/posts/estimate', body)).json.linkInReply).toBe(true);
+
+    // The pause, as the app and /readyz show it.
+    expect((await client.get('/api/v1/app/status')).json).toMatchObject({ paused: false, code: null });
+    h.emu.control.setBilling({ creditsUsd: 0 });
+    await h.deps.accounts.verify(account.userId, account.accountId).catch(() => undefined);
+    await h.deps.spend.flush();
+    const paused = await client.get('/api/v1/app/status');
+    expect(paused.json).toMatchObject({ paused: true, code: 'x_credits_depleted' });
+    expect(paused.json.reason).toContain('Top up credits');
+    expect((await createHttpClient(url).get('/readyz')).json).toMatchObject({
+      status: 'ready',
+      xPaused: { code: 'x_credits_depleted' },
+    });
+    expect((await client.post('/api/v1/admin/resume')).json.paused).toBe(true);
+    h.emu.control.setBilling({ creditsUsd: null });
+    expect((await client.post('/api/v1/admin/resume')).json.paused).toBe(false);
+  });
 });

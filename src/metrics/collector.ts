@@ -68,7 +68,12 @@ export interface CollectorDeps {
   metrics: Registry;
   /** While X refuses the whole app (credits depleted, not enrolled), nothing is read. */
   pauses: AppPauses;
+  /** How much of the account's tightest monthly spending cap is used (1 = reached), or null without a cap. */
+  capUsed: (account: { id: string; xUserId: string }, now: number) => Promise<number | null>;
 }
+
+/** Past this share of a monthly spending cap, metric reads slow down to weekly (reads are billed too). */
+export const SLOW_DOWN_AT = 0.9;
 
 /**
  * The metrics collector (worker loop `metrics`): takes published tweets from the event log (and stops deleted
@@ -231,6 +236,16 @@ export class MetricsCollector {
     const blocked = rateLimits.blockedUntil(account.xUserId, 'GET /2/tweets', now);
     if (blocked !== null) {
       await deferDueReads(db, account.accountId, now, blocked);
+      return 0;
+    }
+    // Near a spending cap: fewer snapshots (weekly) so that posts, which the cap is for, keep their room.
+    const used = await this.#deps.capUsed({ id: account.accountId, xUserId: account.xUserId }, now);
+    if (used !== null && used >= SLOW_DOWN_AT) {
+      log.warn(
+        { accountId: account.accountId, capUsedPercent: Math.round(used * 100) },
+        'Metrics: the account is near its monthly spending cap; its metrics are read weekly until the cap resets or is raised.',
+      );
+      await deferDueReads(db, account.accountId, now, now + 7 * DAY_MS);
       return 0;
     }
     const granted = await reserveReads(db, {

@@ -63,6 +63,34 @@ export class SpendCaps {
     return caps.length === 0 ? null : (trx) => this.#check(trx, caps, post);
   }
 
+  /**
+   * How much of its tightest monthly cap (the account's or the app's) is spent or scheduled this month, as a
+   * fraction (1 = reached), or null when no monthly cap applies. The metrics collector slows down near 1.
+   */
+  async usedFraction(account: { id: string; xUserId: string }, now: number): Promise<number | null> {
+    const caps = (await this.#capsOf(account.id)).filter((cap) => cap.period === 'monthly');
+    if (caps.length === 0) return null;
+    const month = utcMonth(now);
+    let used = 0;
+    for (const cap of caps) {
+      const spent = (
+        await spendByDay(
+          this.deps.db,
+          cap.scope === 'app' ? null : [account.xUserId],
+          Math.floor(month.start / DAY_MS),
+          Math.floor((month.end - 1) / DAY_MS),
+        )
+      ).reduce((sum, row) => sum + row.usd, 0);
+      const scheduled = await scheduledCost(this.deps.db, {
+        accountId: cap.scope === 'app' ? null : account.id,
+        from: now,
+        to: month.end,
+      });
+      used = Math.max(used, cap.limitUsd === 0 ? 1 : (spent + scheduled) / cap.limitUsd);
+    }
+    return used;
+  }
+
   async #capsOf(accountId: string): Promise<Cap[]> {
     const settings = await findSpendSettings(this.deps.db, accountId);
     const caps: Cap[] = [];
