@@ -331,6 +331,62 @@ describe.skipIf(!BROWSER_AVAILABLE)('the web app in Chromium', () => {
     }
   }, 120_000);
 
+  it('shows the cost as you type, moves a link into a reply before sending, and says when X refuses the app', async () => {
+    const { page, context } = await newUserPage();
+    await signIn(page, 'edsger');
+    await textbox(page, 'Your post').fill('Our report is out: https://example.com/report');
+    await expect.poll(() => page.getByText(/Estimated X cost:/).textContent()).toContain('$0.200');
+    await page.getByText(/contains a URL: X bills it at the post-with-URL price/).waitFor();
+    await page.getByRole('checkbox', { name: /Put links in a reply/ }).check();
+    await expect.poll(() => page.getByText(/Estimated X cost:/).textContent()).toContain('$0.025');
+    await expect.poll(() => page.locator('.preview .tweet').count()).toBe(2);
+    await expect
+      .poll(() => page.locator('.preview .tweet').nth(1).textContent())
+      .toContain('example.com/report');
+    await expectAccessible(page);
+    await screenshot(page, 'compose-link-in-reply-desktop-light');
+
+    // X's credits run out: the post waits (not failed), the app says why, and resumes when topped up.
+    const billing = (body: unknown) =>
+      fetch(`${emulatorUrl}/__admin/billing`, {
+        method: 'POST',
+        body: JSON.stringify(body),
+        headers: { 'content-type': 'application/json' },
+      });
+    await billing({ creditsUsd: 0 });
+    await page.getByRole('button', { name: 'Post now' }).click();
+    await page
+      .getByText(/The post is|Scheduled|Published/)
+      .first()
+      .waitFor({ timeout: 30_000 });
+    await expect
+      .poll(
+        async () => {
+          await page.reload();
+          return page.getByText('Publishing is paused: X refuses the app.').count();
+        },
+        { timeout: 20_000, interval: 1000 },
+      )
+      .toBe(1);
+    await expectAccessible(page);
+    await screenshot(page, 'paused-banner-desktop-light');
+    const waiting = await apiGet<{ items: { status: string }[] }>(page, '/api/v1/posts');
+    expect(waiting.items.map((post) => post.status)).toEqual(['scheduled']);
+
+    await billing({ creditsUsd: null });
+    await page.getByRole('button', { name: 'I topped up: check now' }).click();
+    await expect.poll(() => page.getByText('Publishing is paused: X refuses the app.').count()).toBe(0);
+    await expect
+      .poll(
+        async () => (await apiGet<{ items: { status: string }[] }>(page, '/api/v1/posts')).items[0]?.status,
+        {
+          timeout: 20_000,
+        },
+      )
+      .toBe('published');
+    await context.close();
+  }, 90_000);
+
   it('keeps a draft while navigating away, and signs out (here, then everywhere)', async () => {
     const { page, context } = await newUserPage();
     await signIn(page, 'ada');

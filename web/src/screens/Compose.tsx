@@ -375,9 +375,14 @@ function ComposeForm({ editId }: { editId: string | null }) {
 
   // What X will bill (and the thread as it will be sent): asked of the API a moment after typing stops.
   useEffect(() => {
+    const input = JSON.parse(estimateInput) as { items: { text: string; mediaIds: string[] }[] };
+    if (input.items.every((item) => item.text.trim() === '' && item.mediaIds.length === 0)) {
+      setEstimate(null);
+      return;
+    }
     const controller = new AbortController();
     const timer = setTimeout(() => {
-      api<PostEstimate>('POST', '/api/v1/posts/estimate', JSON.parse(estimateInput), controller.signal)
+      api<PostEstimate>('POST', '/api/v1/posts/estimate', input, controller.signal)
         .then(setEstimate)
         .catch(() => setEstimate(null));
     }, 400);
