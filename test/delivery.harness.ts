@@ -13,6 +13,8 @@ import type { DeliveryMetrics } from '../src/delivery/delivery.metrics.ts';
 import type { Dispatcher, DispatcherSettings } from '../src/delivery/dispatcher.ts';
 import type { RateLimitBook } from '../src/delivery/rate-limit-book.ts';
 import type { AppDeps } from '../src/deps.ts';
+import { buildHttpApp } from '../src/http/app.ts';
+import { routeModules } from '../src/modules.ts';
 import { insertPost } from '../src/posts/posts.repository.ts';
 import { createApp } from '../src/server.ts';
 import type { XClient } from '../src/x/index.ts';
@@ -70,6 +72,13 @@ export interface DeliveryHarness {
     items: { position: number; status: string; tweetId: string | null; errorMessage: string | null }[];
   }>;
   close(): Promise<void>;
+}
+
+/** The harness's services behind the real HTTP app (every route module), on a free port. Close it after. */
+export async function serveHarness(h: DeliveryHarness): Promise<{ url: string; close(): Promise<void> }> {
+  const http = await buildHttpApp(h.deps, routeModules);
+  const url = await http.listen({ host: '127.0.0.1', port: 0 });
+  return { url, close: () => http.close() };
 }
 
 export async function startDeliveryHarness(

@@ -2,12 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildHttpApp } from '../src/http/app.ts';
-import type { ZodFastify } from '../src/http/types.ts';
 import { HOUR_MS } from '../src/metrics/schedule.ts';
-import { routeModules } from '../src/modules.ts';
 import { SESSION_COOKIE } from '../src/users/sessions.ts';
-import { type DeliveryHarness, startDeliveryHarness } from './delivery.harness.ts';
+import { type DeliveryHarness, serveHarness, startDeliveryHarness } from './delivery.harness.ts';
 import {
   BROWSER_AVAILABLE,
   launchChromium,
@@ -23,7 +20,7 @@ const ROOT = join(import.meta.dirname, '..');
 describe.skipIf(!BROWSER_AVAILABLE)('metrics in the web app', () => {
   const temp = makeTempDir('xgate-metrics-ui-');
   let h: DeliveryHarness;
-  let http: ZodFastify;
+  let http: Awaited<ReturnType<typeof serveHarness>>;
   let url: string;
   let browser: Browser;
 
@@ -37,8 +34,8 @@ describe.skipIf(!BROWSER_AVAILABLE)('metrics in the web app', () => {
       databaseUrl: `sqlite:${join(temp.path, 'xgate.db')}`,
       dataDir: temp.path,
     });
-    http = await buildHttpApp(h.deps, routeModules);
-    url = await http.listen({ host: '127.0.0.1', port: 0 });
+    http = await serveHarness(h);
+    url = http.url;
     browser = await launchChromium();
   }, 120_000);
   afterAll(async () => {

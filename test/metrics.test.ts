@@ -1,13 +1,10 @@
 import { parse as parseCsv } from 'csv-parse/sync';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { markNeedsReconnect } from '../src/accounts/accounts.repository.ts';
-import { buildHttpApp } from '../src/http/app.ts';
-import type { ZodFastify } from '../src/http/types.ts';
 import type { MetricsCollector } from '../src/metrics/index.ts';
 import { setTimelineCollection } from '../src/metrics/metrics.repository.ts';
 import { accountSlot, DAY_MS, HOUR_MS, utcDay } from '../src/metrics/schedule.ts';
-import { routeModules } from '../src/modules.ts';
-import { type DeliveryHarness, startDeliveryHarness } from './delivery.harness.ts';
+import { type DeliveryHarness, serveHarness, startDeliveryHarness } from './delivery.harness.ts';
 import { createHttpClient, describeEachDialect, makeApiKey } from './helpers/index.ts';
 
 /** The emulator's `GET /2/tweets` calls since `since` for these tweets (the ids each asked for). */
@@ -263,13 +260,13 @@ describeEachDialect('tweet metrics collection', (ctx) => {
 
 describeEachDialect('tweet metrics API', (ctx) => {
   let h: DeliveryHarness;
-  let http: ZodFastify;
+  let http: Awaited<ReturnType<typeof serveHarness>>;
   let url: string;
 
   beforeAll(async () => {
     h = await startDeliveryHarness(ctx);
-    http = await buildHttpApp(h.deps, routeModules);
-    url = await http.listen({ host: '127.0.0.1', port: 0 });
+    http = await serveHarness(h);
+    url = http.url;
   });
   afterAll(async () => {
     await http?.close();

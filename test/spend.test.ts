@@ -1,13 +1,10 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { AppError } from '../src/errors/index.ts';
 import { listEvents } from '../src/events/index.ts';
-import { buildHttpApp } from '../src/http/app.ts';
-import type { ZodFastify } from '../src/http/types.ts';
 import { HOUR_MS } from '../src/metrics/schedule.ts';
-import { routeModules } from '../src/modules.ts';
 import { probeX } from '../src/spend/probe.ts';
 import { saveSpendSettings } from '../src/spend/spend.repository.ts';
-import { type DeliveryHarness, startDeliveryHarness } from './delivery.harness.ts';
+import { type DeliveryHarness, serveHarness, startDeliveryHarness } from './delivery.harness.ts';
 import { createHttpClient, describeEachDialect, makeApiKey } from './helpers/index.ts';
 
 const DAY_MS = 24 * HOUR_MS;
@@ -256,12 +253,12 @@ describeEachDialect('X spend: out of credits', (ctx) => {
 
 describeEachDialect('X spend API', (ctx) => {
   let h: DeliveryHarness;
-  let http: ZodFastify;
+  let http: Awaited<ReturnType<typeof serveHarness>>;
   let url: string;
   beforeAll(async () => {
     h = await startDeliveryHarness(ctx);
-    http = await buildHttpApp(h.deps, routeModules);
-    url = await http.listen({ host: '127.0.0.1', port: 0 });
+    http = await serveHarness(h);
+    url = http.url;
   });
   afterAll(async () => {
     await http?.close();

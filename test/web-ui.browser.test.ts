@@ -354,38 +354,46 @@ describe.skipIf(!BROWSER_AVAILABLE)('the web app in Chromium', () => {
         headers: { 'content-type': 'application/json' },
       });
     await billing({ creditsUsd: 0 });
-    await page.getByRole('button', { name: 'Post now' }).click();
-    await page
-      .getByText(/The post is|Scheduled|Published/)
-      .first()
-      .waitFor({ timeout: 30_000 });
-    await expect
-      .poll(
-        async () => {
-          await page.reload();
-          return page.getByText('Publishing is paused: X refuses the app.').count();
-        },
-        { timeout: 20_000, interval: 1000 },
-      )
-      .toBe(1);
-    await expectAccessible(page);
-    await screenshot(page, 'paused-banner-desktop-light');
-    const waiting = await apiGet<{ items: { status: string }[] }>(page, '/api/v1/posts');
-    expect(waiting.items.map((post) => post.status)).toEqual(['scheduled']);
-
-    await billing({ creditsUsd: null });
+    try {
+      await postWhileOutOfCredits(page);
+    } finally {
+      // Whatever happened, the next tests need an X that accepts the app.
+      await billing({ creditsUsd: null });
+    }
     await page.getByRole('button', { name: 'I topped up: check now' }).click();
     await expect.poll(() => page.getByText('Publishing is paused: X refuses the app.').count()).toBe(0);
     await expect
       .poll(
         async () => (await apiGet<{ items: { status: string }[] }>(page, '/api/v1/posts')).items[0]?.status,
         {
-          timeout: 20_000,
+          timeout: 30_000,
         },
       )
       .toBe('published');
     await context.close();
-  }, 90_000);
+  }, 180_000);
+
+  /** Posts now while X has no credits: the post waits (not failed) and the app says why. */
+  async function postWhileOutOfCredits(page: Page) {
+    await page.getByRole('button', { name: 'Post now' }).click();
+    await page
+      .getByText(/The post is|Scheduled|Published/)
+      .first()
+      .waitFor({ timeout: 60_000 });
+    await expect
+      .poll(
+        async () => {
+          await page.reload();
+          return page.getByText('Publishing is paused: X refuses the app.').count();
+        },
+        { timeout: 60_000, interval: 1000 },
+      )
+      .toBe(1);
+    await expectAccessible(page);
+    await screenshot(page, 'paused-banner-desktop-light');
+    const waiting = await apiGet<{ items: { status: string }[] }>(page, '/api/v1/posts');
+    expect(waiting.items.map((post) => post.status)).toEqual(['scheduled']);
+  }
 
   it('keeps a draft while navigating away, and signs out (here, then everywhere)', async () => {
     const { page, context } = await newUserPage();

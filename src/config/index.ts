@@ -153,6 +153,15 @@ const int = (min: number, max: number, fallback: number) =>
       .max(max, `must be at most ${max}`)
       .default(fallback),
   );
+/** An optional amount in USD (a spending cap). */
+const usdAmount = z.preprocess(
+  emptyToUndefined,
+  z.coerce
+    .number({ error: 'must be an amount in USD, e.g. 50' })
+    .min(0, 'must not be negative')
+    .max(10_000_000, 'must be at most 10,000,000')
+    .optional(),
+);
 const httpUrlSchema = z
   .string()
   .refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), 'must be an http(s) URL')
@@ -278,22 +287,8 @@ const envSchema = z.object({
   ),
   XGATE_METRICS_POLL_MS: int(100, 3_600_000, 60_000),
   XGATE_PRICES_FILE: z.preprocess(emptyToUndefined, z.string().optional()),
-  XGATE_MONTHLY_SPEND_CAP_USD: z.preprocess(
-    emptyToUndefined,
-    z.coerce
-      .number({ error: 'must be an amount in USD, e.g. 50' })
-      .min(0, 'must not be negative')
-      .max(10_000_000, 'must be at most 10,000,000')
-      .optional(),
-  ),
-  XGATE_DAILY_SPEND_CAP_USD: z.preprocess(
-    emptyToUndefined,
-    z.coerce
-      .number({ error: 'must be an amount in USD, e.g. 50' })
-      .min(0, 'must not be negative')
-      .max(10_000_000, 'must be at most 10,000,000')
-      .optional(),
-  ),
+  XGATE_MONTHLY_SPEND_CAP_USD: usdAmount,
+  XGATE_DAILY_SPEND_CAP_USD: usdAmount,
 });
 
 function decodeKey(text: string): Buffer | null {

@@ -1,21 +1,12 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
 import { type Database, isPostgres } from '../db/index.ts';
 import type { LogPosition } from '../events/index.ts';
+import type { XTweetMetrics } from '../x/index.ts';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
 /** The counts of one read of a tweet (the private ones when X gave them). */
-export interface TweetCounts {
-  impressions: number;
-  likes: number;
-  replies: number;
-  reposts: number;
-  quotes: number;
-  bookmarks: number;
-  urlClicks?: number;
-  profileClicks?: number;
-  engagements?: number;
-}
+export type TweetCounts = Omit<XTweetMetrics, 'id'>;
 
 /** A tweet whose metrics are collected. */
 export interface MetricTarget {
