@@ -2,7 +2,7 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { markNeedsReconnect } from '../src/accounts/accounts.repository.ts';
 import type { MetricsCollector } from '../src/metrics/index.ts';
-import { setTimelineCollection } from '../src/metrics/metrics.repository.ts';
+import { setTimelineCollection, thinSnapshots } from '../src/metrics/metrics.repository.ts';
 import { accountSlot, DAY_MS, HOUR_MS, utcDay } from '../src/metrics/schedule.ts';
 import { type DeliveryHarness, serveHarness, startDeliveryHarness } from './delivery.harness.ts';
 import { createHttpClient, describeEachDialect, makeApiKey } from './helpers/index.ts';
@@ -201,6 +201,46 @@ describeEachDialect('tweet metrics collection', (ctx) => {
       .where('account_id', '=', account.accountId)
       .executeTakeFirstOrThrow();
     expect(Number(counted.billed)).toBe(billedByX.length);
+  });
+
+  it('thins snapshots older than 30 days to the last of each UTC day, and leaves younger ones alone', async () => {
+    const account = await h.makeAccount();
+    const base = Date.UTC(2026, 0, 5);
+    const row = (tweet: string, at: number) => ({
+      tweet_id: tweet,
+      at,
+      day: utcDay(at),
+      post_id: null,
+      account_id: account.accountId,
+      impressions: at % 1000,
+      likes: 0,
+      replies: 0,
+      reposts: 0,
+      quotes: 0,
+      bookmarks: 0,
+      url_clicks: null,
+      profile_clicks: null,
+      engagements: null,
+    });
+    const old = [base + HOUR_MS, base + 5 * HOUR_MS, base + 9 * HOUR_MS, base + DAY_MS + HOUR_MS];
+    const young = [base + 40 * DAY_MS + HOUR_MS, base + 40 * DAY_MS + 2 * HOUR_MS];
+    await h.deps.db
+      .insertInto('metric_snapshots')
+      .values([...old, ...young].map((at) => row('thin-me', at)))
+      .execute();
+    const deleted = await thinSnapshots(h.deps.db, base + 35 * DAY_MS, 1000);
+    expect(deleted).toBe(2);
+    const kept = await h.deps.db
+      .selectFrom('metric_snapshots')
+      .select('at')
+      .where('tweet_id', '=', 'thin-me')
+      .orderBy('at')
+      .execute();
+    expect(kept.map((entry) => Number(entry.at))).toEqual([
+      base + 9 * HOUR_MS,
+      base + DAY_MS + HOUR_MS,
+      ...young,
+    ]);
   });
 
   it('never reads past the caps; reads due beyond them wait for the next UTC day', async () => {
