@@ -70,13 +70,19 @@ export function makeTempDir(prefix = 'xgate-test-'): { path: string; remove(): v
 
 const pgSkipReason = await probePostgres();
 
+/** The dialects this run covers (XGATE_TEST_DIALECTS, default both). */
+const DIALECTS = (['sqlite', 'postgres'] as const).filter((dialect) =>
+  (process.env.XGATE_TEST_DIALECTS ?? 'sqlite,postgres').split(',').includes(dialect),
+);
+
 /**
  * Declares the suite once per dialect: `name [sqlite]` on a SQLite file in a temp dir and `name [postgres]`
  * on a fresh `xgate_t_<random>` database, dropped afterwards. Without PostgreSQL the postgres variant is
- * skipped with a one-line reason — except with `CI=true`, where it is one failing test.
+ * skipped with a one-line reason — except with `CI=true`, where it is one failing test. `XGATE_TEST_DIALECTS`
+ * (e.g. `sqlite`) keeps only the dialects it lists: .ci/run's second Node.js version runs SQLite only.
  */
 export function describeEachDialect(name: string, fn: (ctx: DialectContext) => void): void {
-  for (const dialect of ['sqlite', 'postgres'] as const) {
+  for (const dialect of DIALECTS) {
     if (dialect === 'postgres' && pgSkipReason !== null) {
       if (IN_CI) {
         describe(`${name} [postgres]`, () => {
