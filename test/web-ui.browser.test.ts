@@ -86,7 +86,7 @@ describe.skipIf(!BROWSER_AVAILABLE)('the web app in Chromium', () => {
     await page.getByRole('link', { name: 'Sign in with X' }).click();
     await page.waitForURL(`${emulatorUrl}/**`);
     await consent(page, username);
-    await page.getByRole('heading', { name: 'Compose' }).waitFor();
+    await page.getByRole('heading', { name: 'Compose', level: 2 }).waitFor();
   }
 
   async function consent(page: Page, username: string) {
@@ -410,7 +410,7 @@ describe.skipIf(!BROWSER_AVAILABLE)('the web app in Chromium', () => {
     await other.goto(url);
     await other.getByRole('link', { name: 'Sign in with X' }).click();
     await consent(other, 'ada');
-    await other.getByRole('heading', { name: 'Compose' }).waitFor();
+    await other.getByRole('heading', { name: 'Compose', level: 2 }).waitFor();
 
     await navLink(page, 'Settings').click();
     await page.getByRole('button', { name: 'Sign out everywhere' }).click();
