@@ -11,7 +11,7 @@ import { insertPost } from '../src/posts/posts.repository.ts';
 import { insertConnectedAccount } from './fixtures/accounts.ts';
 import { stopChild } from './helpers/cli.ts';
 import { startTestEmulator, type TestEmulator } from './helpers/emulator.ts';
-import { createPostgresDatabase, makeTempDir, TEST_PG_ADMIN_URL } from './helpers/index.ts';
+import { budgetHoursDrift, createPostgresDatabase, makeTempDir, TEST_PG_ADMIN_URL } from './helpers/index.ts';
 
 /**
  * The crash test: real `xgate` child processes publish 300 posts (a third of them 3-item threads) due over
@@ -154,6 +154,8 @@ async function verify(scenario: Scenario): Promise<{ needsReview: number; publis
   const rows = await handle.db.selectFrom('posts').select(['id', 'status', 'error_message']).execute();
   const items = await handle.db.selectFrom('post_items').selectAll().orderBy('position').execute();
   expect(rows.filter((r) => r.status === 'publishing' || r.status === 'scheduled')).toEqual([]);
+  // The budget's hourly counts followed every write, whatever was killed when.
+  expect(await budgetHoursDrift(handle.db)).toEqual([]);
   // One event per final state change, written with it: none missing, none doubled, whatever was killed when.
   const events = await handle.db
     .selectFrom('events')

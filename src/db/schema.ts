@@ -370,6 +370,16 @@ export interface AppPauseTable {
   probe_interval_ms: number;
 }
 
+/**
+ * Tweets of the scheduled and publishing posts per hour of `next_attempt_at` (in stripes, summed by readers). Written
+ * only by triggers on `posts` (migration 0016); read by the budget check in src/posts.
+ */
+export interface BudgetHoursTable {
+  hour: number;
+  stripe: number;
+  tweets: number;
+}
+
 export interface Database {
   users: UsersTable;
   api_keys: ApiKeysTable;
@@ -398,4 +408,5 @@ export interface Database {
   spend_read_days: SpendReadDaysTable;
   spend_settings: SpendSettingsTable;
   app_pause: AppPauseTable;
+  budget_hours: BudgetHoursTable;
 }

@@ -1,6 +1,7 @@
 import {
   type Insertable,
   type Kysely,
+  type RawBuilder,
   type Selectable,
   type SelectQueryBuilder,
   sql,
@@ -608,7 +609,13 @@ export async function listQueue(
   return withItems(db, rows);
 }
 
-/** A stretch of time in one budget scope (the whole app, or one X user's accounts), cut into equal pieces. */
+/** The hours the app-wide counts of planned tweets are kept in (`budget_hours`, see migration 0016). */
+export const BUDGET_HOUR_MS = 3_600_000;
+
+/**
+ * A stretch of time in one budget scope (the whole app, or one X user's accounts), cut into equal pieces. The app's
+ * ranges are read from its hourly counts, so their `from`, `to` and `pieceMs` are whole hours.
+ */
 export interface BudgetRange {
   /** Undefined: the whole app. */
   xUserId?: string;
@@ -620,9 +627,11 @@ export interface BudgetRange {
 
 /**
  * For each range, piece by piece, an upper bound of what {@link tweetTimes} would count: every tweet of the
- * scheduled or publishing posts due in the piece (`tweet_count`, summed over a covering index), plus the items
- * attempted in it. One statement that groups by piece, so its cost follows the posts near the ranges, and no row
- * travels to the application.
+ * scheduled or publishing posts due in the piece, plus the items attempted in it. An X user's posts are summed
+ * (`tweet_count`) over a covering index — at most what the user's own budget lets into the range; the whole app's
+ * come from its hourly counts (`budget_hours`, ~49 rows for a day's window however long the queue). The items
+ * attempted are read from their index: past sends only, at most what X accepted. One statement that groups by
+ * piece, so no row travels to the application.
  */
 export async function tweetCountsByPiece(
   db: Executor,
@@ -636,14 +645,24 @@ export async function tweetCountsByPiece(
         ? sql``
         : sql`and p.account_id in (select id from accounts where x_user_id = ${range.xUserId})`;
     const notThis = excludePostId === undefined ? sql`` : sql`and p.id <> ${excludePostId}`;
+    const piece = (at: RawBuilder<unknown>) =>
+      sql`cast((${at} - ${range.from}) / ${range.pieceMs} as integer)`;
+    const planned =
+      range.xUserId === undefined
+        ? appPlannedByPiece(range, i, excludePostId)
+        : [
+            sql`select ${sql.lit(i)} as r, ${piece(sql`p.next_attempt_at`)} as k, sum(p.tweet_count) as n from posts p
+              where p.status in ('scheduled', 'publishing') and p.next_attempt_at >= ${range.from}
+              and p.next_attempt_at < ${range.to} ${ofUser} ${notThis} group by 2`,
+          ];
     return [
-      sql`select ${sql.lit(i)} as r, cast((p.next_attempt_at - ${range.from}) / ${range.pieceMs} as integer) as k,
-        sum(p.tweet_count) as n from posts p
-        where p.status in ('scheduled', 'publishing') and p.next_attempt_at >= ${range.from}
-        and p.next_attempt_at < ${range.to} ${ofUser} ${notThis} group by 2`,
-      sql`select ${sql.lit(i)} as r, cast((pi.attempt_started_at - ${range.from}) / ${range.pieceMs} as integer) as k,
-        count(*) as n from post_items pi join posts p on p.id = pi.post_id
-        where pi.attempt_started_at >= ${range.from} and pi.attempt_started_at < ${range.to} ${ofUser} ${notThis}
+      ...planned,
+      // Driven by the attempts' time index (the planner would otherwise walk the account's whole history, or hash
+      // every post for the app's count).
+      sql`select ${sql.lit(i)} as r, ${piece(sql`pi.attempt_started_at`)} as k, count(*) as n from post_items pi
+        where pi.attempt_started_at >= ${range.from} and pi.attempt_started_at < ${range.to}
+        ${excludePostId === undefined ? sql`` : sql`and pi.post_id <> ${excludePostId}`}
+        ${range.xUserId === undefined ? sql`` : sql`and exists (select 1 from posts p where p.id = pi.post_id ${ofUser})`}
         group by 2`,
     ];
   });
@@ -660,6 +679,26 @@ export async function tweetCountsByPiece(
     if (pieces) pieces[Number(row.k)] = (pieces[Number(row.k)] ?? 0) + Number(row.n);
   }
   return counts;
+}
+
+/** The app's planned tweets per piece of `range` from its hourly counts, less the post being edited. */
+function appPlannedByPiece(range: BudgetRange, i: number, excludePostId?: string): RawBuilder<unknown>[] {
+  if ([range.from, range.to, range.pieceMs].some((ms) => ms % BUDGET_HOUR_MS !== 0)) {
+    throw new Error('an app-wide budget range must be cut in whole hours');
+  }
+  const hours = [
+    sql`select ${sql.lit(i)} as r, cast((h.hour * ${BUDGET_HOUR_MS} - ${range.from}) / ${range.pieceMs} as integer) as k,
+      sum(h.tweets) as n from budget_hours h
+      where h.hour >= ${range.from / BUDGET_HOUR_MS} and h.hour < ${range.to / BUDGET_HOUR_MS} group by 2`,
+  ];
+  if (excludePostId === undefined) return hours;
+  return [
+    ...hours,
+    sql`select ${sql.lit(i)} as r, cast((p.next_attempt_at - ${range.from}) / ${range.pieceMs} as integer) as k,
+      -p.tweet_count as n from posts p
+      where p.id = ${excludePostId} and p.status in ('scheduled', 'publishing')
+      and p.next_attempt_at >= ${range.from} and p.next_attempt_at < ${range.to}`,
+  ];
 }
 
 /** Budget locks are taken per scope and UTC day: two checks whose windows can overlap share a day. */

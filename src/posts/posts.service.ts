@@ -24,6 +24,7 @@ import { postEvent } from './post-events.ts';
 import { DELETABLE_STATUSES, FINAL_STATUSES } from './post-status.ts';
 import { PostRuleError, ReferenceNotFoundError } from './posts.errors.ts';
 import {
+  BUDGET_HOUR_MS,
   cancelScheduledPost,
   type DraftItem,
   findAccountIdByUsername,
@@ -129,6 +130,8 @@ interface BudgetPlan {
 const PARTS = 8;
 
 const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);
+
+const floorTo = (ms: number, unit: number) => Math.floor(ms / unit) * unit;
 
 /** Runs a create's or an edit's budget check inside its transaction (see `#budgetGuard`). */
 type BudgetGuard = (trx: Transaction<Database>) => Promise<void>;
@@ -807,26 +810,43 @@ export class PostsService {
     const known = allKnown.filter((k) => k.resetAt > at);
     if (windows.length === 0 && known.length === 0) return async () => {};
     const scopeOf = (scope: 'user' | 'app') => (scope === 'user' ? { xUserId: account.xUserId } : {});
-    // A window containing `at` starts in (at - D, at]: cut (at - D, at + D) into 2·PARTS equal pieces, and every
-    // such window lies within PARTS + 2 consecutive ones, so their largest sum bounds it (within a few %, not 2×).
+    const consecutiveMax = (pieces: number[], run: number) =>
+      Math.max(...pieces.map((_, i) => sum(pieces.slice(i, i + run))));
     const limits = [
       ...windows.map((w) => {
+        if (w.scope === 'app') {
+          // The app's counts are hourly: a window containing `at` starts in (at - D, at] and covers at most D/H + 1
+          // of the whole hours around it, so their largest run bounds it (within an hour's tweets).
+          const from = floorTo(at - w.durationMs + 1, BUDGET_HOUR_MS);
+          const to = floorTo(at + w.durationMs - 1, BUDGET_HOUR_MS) + BUDGET_HOUR_MS;
+          const run = Math.ceil(w.durationMs / BUDGET_HOUR_MS) + 1;
+          return {
+            range: { from, to, pieceMs: BUDGET_HOUR_MS },
+            bound: (pieces: number[]) => consecutiveMax(pieces, run),
+            allowed: w.limit,
+          };
+        }
+        // One X user's posts: cut (at - D, at + D) into 2·PARTS equal pieces, and every window containing `at` lies
+        // within PARTS + 2 consecutive ones, so their largest sum bounds it (within a few %, not 2×).
         const pieceMs = Math.ceil(w.durationMs / PARTS);
         const range = { ...scopeOf(w.scope), from: at - w.durationMs + 1, to: at + w.durationMs, pieceMs };
-        const bound = (pieces: number[]) =>
-          Math.max(...pieces.map((_, i) => sum(pieces.slice(i, i + PARTS + 2))));
-        return { range, bound, allowed: w.limit };
+        return { range, bound: (pieces: number[]) => consecutiveMax(pieces, PARTS + 2), allowed: w.limit };
       }),
-      ...known.map((k) => ({
-        range: {
-          ...scopeOf(k.scope),
-          from: k.updatedAt + 1,
-          to: k.resetAt,
-          pieceMs: Math.max(1, k.resetAt - k.updatedAt),
-        },
-        bound: (pieces: number[]) => sum(pieces),
-        allowed: k.remaining,
-      })),
+      ...known.map((k) => {
+        // X's own count runs from its last answer to the reset (for the app, widened to whole hours).
+        const [from, to] =
+          k.scope === 'app'
+            ? [
+                floorTo(k.updatedAt + 1, BUDGET_HOUR_MS),
+                floorTo(k.resetAt - 1, BUDGET_HOUR_MS) + BUDGET_HOUR_MS,
+              ]
+            : [k.updatedAt + 1, k.resetAt];
+        return {
+          range: { ...scopeOf(k.scope), from, to, pieceMs: Math.max(1, to - from) },
+          bound: (pieces: number[]) => sum(pieces),
+          allowed: k.remaining,
+        };
+      }),
     ];
     return async (trx) => {
       const ranges = limits.map((l) => l.range);

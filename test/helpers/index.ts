@@ -23,5 +23,5 @@ export {
   type TestResponse,
 } from './http-client.ts';
 export { freePort } from './ports.ts';
-export { countRows } from './rows.ts';
+export { budgetHoursDrift, countRows } from './rows.ts';
 export { startTestService, TEST_X_CLIENT_ID, type TestService } from './service.ts';

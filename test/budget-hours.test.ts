@@ -1,0 +1,109 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { makeAccount } from './fixtures/accounts.ts';
+import {
+  budgetHoursDrift,
+  describeEachDialect,
+  makeApiClient,
+  startTestService,
+  type TestHttpClient,
+  type TestService,
+} from './helpers/index.ts';
+
+const HOUR = 3_600_000;
+
+// The app-wide budget is checked against hourly counts kept by triggers on `posts` (budget_hours): they must follow
+// every write, and the check built on them must refuse exactly what the tweet-by-tweet count refuses.
+describeEachDialect('the budget’s hourly counts', (ctx) => {
+  let service: TestService;
+  let client: TestHttpClient;
+  let userId: string;
+  const accounts: { id: string; xUserId: string }[] = [];
+
+  beforeAll(async () => {
+    // The free tier: 17 tweets per 24 hours per X account and for the whole app.
+    service = await startTestService({
+      databaseUrl: ctx.databaseUrl,
+      dataDir: ctx.dataDir,
+      env: { X_TIER: 'free', XGATE_RATE_LIMIT_API_PER_MINUTE: '0' },
+    });
+    const made = await makeApiClient(service);
+    client = made.client;
+    userId = made.user.id;
+    for (let i = 0; i < 3; i++) accounts.push(await makeAccount(service.app.deps, userId));
+  });
+  afterAll(async () => {
+    await service?.stop();
+  });
+
+  const create = (account: number, at: number, texts: string[] = [`post at ${at}`]) =>
+    client.post('/api/v1/posts', {
+      accountId: accounts[account]!.id,
+      items: texts.map((text) => ({ text })),
+      scheduledAt: at,
+    });
+  const drift = () => budgetHoursDrift(service.app.deps.db);
+
+  it('follow creates, edits, cancels, failures and deleted accounts', async () => {
+    const base = Math.ceil(Date.now() / HOUR) * HOUR + 30 * 24 * HOUR;
+    const single = await create(0, base + 10 * 60_000);
+    const thread = await create(1, base + 2 * HOUR, ['one', 'two', 'three']);
+    const moved = await create(0, base + 3 * HOUR);
+    const canceled = await create(2, base + 4 * HOUR);
+    for (const answer of [single, thread, moved, canceled]) expect(answer.status).toBe(201);
+    expect(await drift()).toEqual([]);
+
+    // To another hour, then to another day; a thread gets shorter; a single post becomes a thread.
+    expect(
+      (await client.patch(`/api/v1/posts/${moved.json.id}`, { scheduledAt: base + 5 * HOUR })).status,
+    ).toBe(200);
+    expect(
+      (await client.patch(`/api/v1/posts/${moved.json.id}`, { scheduledAt: base + 50 * HOUR })).status,
+    ).toBe(200);
+    expect(
+      (await client.patch(`/api/v1/posts/${thread.json.id}`, { items: [{ text: 'only' }] })).status,
+    ).toBe(200);
+    expect(
+      (await client.patch(`/api/v1/posts/${single.json.id}`, { items: [{ text: 'a' }, { text: 'b' }] }))
+        .status,
+    ).toBe(200);
+    expect(await drift()).toEqual([]);
+
+    expect((await client.delete(`/api/v1/posts/${canceled.json.id}`)).status).toBe(204);
+    expect(await drift()).toEqual([]);
+
+    // The dispatcher's own writes: claimed, then failed.
+    const { db } = service.app.deps;
+    await db.updateTable('posts').set({ status: 'publishing' }).where('id', '=', single.json.id).execute();
+    expect(await drift()).toEqual([]);
+    await db.updateTable('posts').set({ status: 'failed' }).where('id', '=', single.json.id).execute();
+    expect(await drift()).toEqual([]);
+
+    // An account removed with its posts (a cascade).
+    await db.deleteFrom('accounts').where('id', '=', accounts[1]!.id).execute();
+    expect(await drift()).toEqual([]);
+    accounts.splice(1, 1, await makeAccount(service.app.deps, userId));
+  });
+
+  it('refuse the app’s 18th tweet in 24 hours from any account, with the next free slot, as before', async () => {
+    const base = Math.ceil(Date.now() / HOUR) * HOUR + 60 * 24 * HOUR;
+    // 17 tweets over two X accounts inside one day: the app's window is full, neither account's is.
+    const ids: string[] = [];
+    for (let n = 0; n < 17; n++) {
+      const answer = await create(n % 2, base + n * 60_000);
+      expect(answer.status).toBe(201);
+      ids.push(answer.json.id);
+    }
+    // An edit inside the full window keeps its place (its own tweet is not counted twice).
+    expect((await client.patch(`/api/v1/posts/${ids[0]}`, { scheduledAt: base + 30_000 })).status).toBe(200);
+
+    const refused = await create(2, base + 20 * 60_000);
+    expect(refused.status).toBe(422);
+    expect(refused.json.error.code).toBe('rate_budget_exceeded');
+    const nextSlotAt = base + 30_000 + 24 * HOUR;
+    expect(refused.json.error.details).toMatchObject({ scope: 'app', limit: 17, nextSlotAt });
+    // A moment before the next slot is still refused; at it, accepted: the exact count decides near the limit.
+    expect((await create(2, nextSlotAt - 1)).status).toBe(422);
+    expect((await create(2, nextSlotAt)).status).toBe(201);
+    expect(await drift()).toEqual([]);
+  });
+});
