@@ -8,9 +8,10 @@ import { createUser } from '../src/users/users.repository.ts';
 import { accountRow } from '../test/fixtures/accounts.ts';
 import { startTestService } from '../test/helpers/service.ts';
 import { benchDatabase } from './databases.ts';
+import { httpLoad } from './process.ts';
 
 /**
- * `npm run bench -- create`: `POST /api/v1/posts` with CLIENTS clients in flight, `X_TIER=ppu` (the budget checked
+ * `npm run bench -- create`: `POST /api/v1/posts` with CLIENTS clients in flight (in a thread of their own), `X_TIER=ppu` (the budget checked
  * on every create), with 0, 10,000 and 100,000 posts already scheduled inside the budget windows (spread over the
  * next SPREAD_DAYS days across ACCOUNTS accounts), on SQLite and PostgreSQL. Each measured create is scheduled at a
  * random time in the same days, so it is checked against the full queue.
@@ -91,34 +92,26 @@ async function createRun(dialect: string): Promise<Record<string, unknown>> {
       }
     }
     let sequence = 0;
-    async function create(): Promise<void> {
-      const n = sequence++;
-      const answer = await fetch(`${service.url}/api/v1/posts`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-        body: JSON.stringify({
-          accountId: accounts[n % ACCOUNTS]!.id,
-          items: [{ text: `Benchmark post ${n}` }],
-          scheduledAt: randomTime(),
-        }),
-      });
-      if (answer.status !== 201) throw new Error(`create answered ${answer.status}: ${await answer.text()}`);
-      await answer.arrayBuffer();
-    }
     const results: Record<string, number> = {};
     for (const backlog of BACKLOGS) {
       await fill(backlog);
-      let issued = 0;
-      const started = performance.now();
-      await Promise.all(
-        Array.from({ length: CLIENTS }, async () => {
-          while (issued < CREATES) {
-            issued++;
-            await create();
-          }
-        }),
-      );
-      results[`backlog${backlog}`] = Math.round(CREATES / ((performance.now() - started) / 1000));
+      const bodies = Array.from({ length: CREATES }, () => {
+        const n = sequence++;
+        return {
+          accountId: accounts[n % ACCOUNTS]!.id,
+          items: [{ text: `Benchmark post ${n}` }],
+          scheduledAt: randomTime(),
+        };
+      });
+      const load = await httpLoad({
+        url: `${service.url}/api/v1/posts`,
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        bodies,
+        concurrency: CLIENTS,
+      });
+      if (load.statuses[201] !== CREATES)
+        throw new Error(`creates answered ${JSON.stringify(load.statuses)}`);
+      results[`backlog${backlog}`] = Math.round(CREATES / (load.elapsedMs / 1000));
     }
     return { clients: CLIENTS, creates: CREATES, postsPerSecond: results };
   } finally {

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 
 const BIN = join(import.meta.dirname, '..', 'bin', 'xgate.js');
 
@@ -31,4 +32,25 @@ export function rssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
   return Math.round((kb / 1024) * 10) / 10;
+}
+
+/**
+ * Posts each of `bodies` (as JSON) to `url` with `concurrency` requests in flight, from a worker thread
+ * (bench/http-load.js) so the clients do not share the measured server's event loop; resolves with the time it
+ * took and the count of each answer's status (`firstError`: the body of the first 4xx/5xx).
+ */
+export function httpLoad(options: {
+  url: string;
+  headers: Record<string, string>;
+  bodies: unknown[];
+  concurrency: number;
+}): Promise<{ elapsedMs: number; statuses: Record<string, number> }> {
+  const worker = new Worker(new URL('./http-load.js', import.meta.url), { workerData: options });
+  return new Promise((resolve, reject) => {
+    worker.once('message', (result) => {
+      resolve(result);
+      void worker.terminate();
+    });
+    worker.once('error', reject);
+  });
 }

@@ -121,8 +121,10 @@ export function buildServices(
       schedules: (accountId) => findSchedule(db, accountId),
       spending: {
         estimate: (texts) => threadCost(config.prices, texts),
-        linkInReplyDefault: async (accountId) => (await findSpendSettings(db, accountId)).linkInReply,
-        capGuard: (post) => caps.guard(post),
+        ofAccount: async (accountId) => {
+          const settings = await findSpendSettings(db, accountId);
+          return { linkInReply: settings.linkInReply, capGuard: (post) => caps.guard(settings, post) };
+        },
       },
     }),
     accounts: createAccountsService({ db, clock, log, x, sealer: tokenSealer, accountCaller }),

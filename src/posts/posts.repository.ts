@@ -199,16 +199,23 @@ export function scheduledPostRow(post: NewPost): Insertable<PostsTable> {
   };
 }
 
-/** Inserts a new `scheduled` post and its `pending` items. */
+/**
+ * Inserts a new `scheduled` post and its `pending` items; returns the post as a read would (from the rows written,
+ * so a create needs no second round trip), with its account's `username`.
+ */
 export async function insertPost(
   trx: Executor,
   post: NewPost & { items: readonly DraftItem[] },
-): Promise<void> {
-  await trx
-    .insertInto('posts')
-    .values({ ...scheduledPostRow(post), tweet_count: post.items.length })
-    .execute();
-  await trx.insertInto('post_items').values(draftRows(post.id, post.items)).execute();
+  username: string | null = null,
+): Promise<Post> {
+  const row = { ...scheduledPostRow(post), tweet_count: post.items.length };
+  const items = draftRows(post.id, post.items);
+  await trx.insertInto('posts').values(row).execute();
+  await trx.insertInto('post_items').values(items).execute();
+  return toPost(
+    { ...row, username } as Selectable<PostsTable> & { username: string | null },
+    items.map(toPostItem),
+  );
 }
 
 function postsWithUsername(db: Executor) {

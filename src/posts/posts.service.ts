@@ -73,8 +73,14 @@ export interface PostInput {
 export interface PostSpending {
   /** The estimated cost (USD) of publishing these texts as a thread. */
   estimate(texts: readonly string[]): number;
+  /** The account's spending settings (read once per request). */
+  ofAccount(accountId: string): Promise<AccountSpending>;
+}
+
+/** One account's spending settings, as a create or an edit uses them. */
+export interface AccountSpending {
   /** Whether the account moves links into a reply by default. */
-  linkInReplyDefault(accountId: string): Promise<boolean>;
+  linkInReply: boolean;
   /**
    * The cap check to run inside the storing transaction (422 `spend_cap_exceeded` when the post does not fit),
    * or null when no cap applies to the account (then the transaction reads nothing more).
@@ -85,7 +91,7 @@ export interface PostSpending {
     at: number;
     costUsd: number;
     excludePostId?: string;
-  }): Promise<((trx: Transaction<Database>) => Promise<void>) | null>;
+  }): ((trx: Transaction<Database>) => Promise<void>) | null;
 }
 
 /** A row of an import that was not (or would not be) created, and why. */
@@ -154,17 +160,19 @@ export class PostsService {
     const { clock } = this.deps;
     const now = clock.now();
     const account = await this.#postingAccount(userId, input.accountId);
-    const linkInReply = input.linkInReply ?? (await this.deps.spending.linkInReplyDefault(account.id));
+    const spending = await this.deps.spending.ofAccount(account.id);
+    const linkInReply = input.linkInReply ?? spending.linkInReply;
     const drafts = linkInReply ? moveLinksToReply(input.items).items : input.items;
     if (input.scheduledAt === 'next_slot') {
       const items = await this.#checkItems(userId, account, drafts);
-      return this.#addToQueue(userId, account, items, now, options, linkInReply);
+      return this.#addToQueue(userId, account, items, now, options, { linkInReply, spending });
     }
     const scheduledAt = this.#checkSchedule(input.scheduledAt, now);
     const items = await this.#checkItems(userId, account, drafts);
     const budget = await this.#budgetGuard(account, scheduledAt, items.length);
     const estimatedCostUsd = this.deps.spending.estimate(items.map((item) => item.text));
     return this.#store(
+      account,
       {
         id: randomUUID(),
         userId,
@@ -176,7 +184,7 @@ export class PostsService {
         linkInReply,
       },
       options,
-      [budget, ...(await this.#spendGuard(account, scheduledAt, estimatedCostUsd))],
+      [budget, ...spendGuard(spending, account, scheduledAt, estimatedCostUsd)],
     );
   }
 
@@ -189,7 +197,7 @@ export class PostsService {
     input: PostInput,
   ): Promise<{ items: DraftItem[]; estimatedCostUsd: number; linkInReply: boolean }> {
     const account = await this.#postingAccount(userId, input.accountId);
-    const linkInReply = input.linkInReply ?? (await this.deps.spending.linkInReplyDefault(account.id));
+    const linkInReply = input.linkInReply ?? (await this.deps.spending.ofAccount(account.id)).linkInReply;
     const items = await this.#checkItems(
       userId,
       account,
@@ -202,35 +210,20 @@ export class PostsService {
     };
   }
 
-  async #spendGuard(
-    account: PostingAccount,
-    at: number,
-    costUsd: number,
-    excludePostId?: string,
-  ): Promise<BudgetGuard[]> {
-    const guard = await this.deps.spending.capGuard({
-      accountId: account.id,
-      xUserId: account.xUserId,
-      at,
-      costUsd,
-      ...(excludePostId !== undefined && { excludePostId }),
-    });
-    return guard ? [guard] : [];
-  }
-
-  /** Stores a new post with its `post.scheduled` event (and `options.inTransaction`) in one transaction. */
+  /** Stores a new post of `account` with its `post.scheduled` event (and `options.inTransaction`) in one transaction. */
   async #store(
+    account: PostingAccount,
     post: NewPost & { items: DraftItem[] },
     options: CreateOptions<Pick<Post, 'id'>>,
     guards: readonly BudgetGuard[] = [],
   ): Promise<Post> {
-    await this.deps.db.transaction().execute(async (trx) => {
+    return this.deps.db.transaction().execute(async (trx) => {
       for (const guard of guards) await guard(trx);
-      await insertPost(trx, post);
+      const created = await insertPost(trx, post, account.username);
       await appendEvents(trx, [scheduledEvent(post)]);
       await options.inTransaction?.(trx, { id: post.id });
+      return created;
     });
-    return this.get(post.userId, post.id);
   }
 
   /**
@@ -244,7 +237,7 @@ export class PostsService {
     items: DraftItem[],
     now: number,
     options: CreateOptions<Pick<Post, 'id'>>,
-    linkInReply: boolean,
+    { linkInReply, spending }: { linkInReply: boolean; spending: AccountSpending },
   ): Promise<Post> {
     const schedule = await this.#scheduleOf(account);
     const estimatedCostUsd = this.deps.spending.estimate(items.map((item) => item.text));
@@ -263,7 +256,7 @@ export class PostsService {
         linkInReply,
       };
       try {
-        return await this.#store(post, options, await this.#spendGuard(account, at, estimatedCostUsd));
+        return await this.#store(account, post, options, spendGuard(spending, account, at, estimatedCostUsd));
       } catch (error) {
         if (!isUniqueViolation(error) || attempt >= QUEUE_ATTEMPTS) throw error;
       }
@@ -532,7 +525,8 @@ export class PostsService {
     const at = scheduledAt ?? current.scheduledAt;
     const budget = await this.#budgetGuard(account, Math.max(at, now), (items ?? current.items).length, id);
     const estimatedCostUsd = this.deps.spending.estimate((items ?? current.items).map((item) => item.text));
-    const spendGuards = await this.#spendGuard(account, Math.max(at, now), estimatedCostUsd, id);
+    const spending = await this.deps.spending.ofAccount(account.id);
+    const spendGuards = spendGuard(spending, account, Math.max(at, now), estimatedCostUsd, id);
     const updated = await db.transaction().execute(async (trx) => {
       await budget(trx);
       for (const guard of spendGuards) await guard(trx);
@@ -909,6 +903,24 @@ export class PostsService {
       },
     );
   }
+}
+
+/** The account's spending-cap check for a post, as a list of guards (empty when no cap applies). */
+function spendGuard(
+  spending: AccountSpending,
+  account: PostingAccount,
+  at: number,
+  costUsd: number,
+  excludePostId?: string,
+): BudgetGuard[] {
+  const guard = spending.capGuard({
+    accountId: account.id,
+    xUserId: account.xUserId,
+    at,
+    costUsd,
+    ...(excludePostId !== undefined && { excludePostId }),
+  });
+  return guard ? [guard] : [];
 }
 
 function notEditable(status: PostStatus): ConflictError {

@@ -4,7 +4,7 @@ import type { Config } from '../config/index.ts';
 import { type Database, isPostgres } from '../db/index.ts';
 import { UnprocessableError } from '../errors/index.ts';
 import { scheduledCost } from '../posts/posts.repository.ts';
-import { findSpendSettings, spendByDay } from './spend.repository.ts';
+import { findSpendSettings, type SpendSettings, spendByDay } from './spend.repository.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -55,11 +55,11 @@ export class SpendCaps {
   ) {}
 
   /**
-   * The check of the caps that apply to the account, to run inside the storing transaction, or null when none
-   * does (read before the transaction, so a post without caps costs the transaction nothing).
+   * The check of the caps that apply to the account (its `settings`, read before the transaction), to run inside
+   * the storing transaction, or null when none does (a post without caps costs the transaction nothing).
    */
-  async guard(post: CappedPost): Promise<((trx: Transaction<Database>) => Promise<void>) | null> {
-    const caps = await this.#capsOf(post.accountId);
+  guard(settings: SpendSettings, post: CappedPost): ((trx: Transaction<Database>) => Promise<void>) | null {
+    const caps = this.#caps(settings);
     return caps.length === 0 ? null : (trx) => this.#check(trx, caps, post);
   }
 
@@ -92,7 +92,10 @@ export class SpendCaps {
   }
 
   async #capsOf(accountId: string): Promise<Cap[]> {
-    const settings = await findSpendSettings(this.deps.db, accountId);
+    return this.#caps(await findSpendSettings(this.deps.db, accountId));
+  }
+
+  #caps(settings: SpendSettings): Cap[] {
     const caps: Cap[] = [];
     if (settings.monthlyCapUsd !== null)
       caps.push({ scope: 'account', period: 'monthly', limitUsd: settings.monthlyCapUsd });
