@@ -221,12 +221,16 @@ export class DeliveryRepository {
       if (!event) return this.hot(this.db, PG_COMMIT_FINAL, base);
       return this.hot(this.db, PG_COMMIT_FINAL_WITH_EVENT, [...base, ...pgEventParameters(event)]);
     }
-    if (!(await this.hot(this.db, SQLITE_COMMIT, [tweetId, postId, position, postId, this.owner])))
-      return false;
-    if (!final) return true;
-    return this.withEvent(event, (db) =>
-      this.hot(db, SQLITE_FINISH_PUBLISHED, [now, now, postId, this.owner]),
-    );
+    const commit = (db: Executor) =>
+      this.hot(db, SQLITE_COMMIT, [tweetId, postId, position, postId, this.owner]);
+    if (!final) return commit(this.db);
+    // The item's tweet id, the post's new status and its event: one transaction, so one commit.
+    return this.db.transaction().execute(async (trx) => {
+      if (!(await commit(trx))) return false;
+      const finished = await this.hot(trx, SQLITE_FINISH_PUBLISHED, [now, now, postId, this.owner]);
+      if (finished && event) await appendEvents(trx, [event]);
+      return finished;
+    });
   }
 
   /** Runs a fenced write and, when it happened and there is an event, records the event in the same transaction. */

@@ -7,7 +7,7 @@ import type { XCallContext, XCallOutcome } from '../x/index.ts';
 import { chargesOf } from './charges.ts';
 import type { AppPauses } from './pause.ts';
 import type { PriceTable } from './prices.ts';
-import { recordCharges } from './spend.repository.ts';
+import { type CallCharges, recordCharges } from './spend.repository.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -17,7 +17,7 @@ const DAY_MS = 86_400_000;
  * `xgate_x_spend_usd_total` and `xgate_x_billed_calls_total` (by operation). It also watches for X refusing the
  * app (402, 403 client-not-enrolled) to pause it, and for any accepted call while paused, to resume.
  *
- * The X client reports synchronously; writes are queued in order and `flush()` waits for them.
+ * The X client reports synchronously; writes are queued in order (calls batched) and `flush()` waits for them.
  */
 export class SpendLedger {
   readonly #deps: {
@@ -30,6 +30,8 @@ export class SpendLedger {
   readonly #usd: Counter<'operation'>;
   readonly #calls: Counter<'operation'>;
   #queue: Promise<void> = Promise.resolve();
+  /** The calls waiting for the next write (null: the next call starts one). */
+  #batch: CallCharges[] | null = null;
 
   constructor(
     deps: { db: Kysely<Database>; clock: Clock; log: Logger; prices: PriceTable; pauses: AppPauses },
@@ -50,24 +52,38 @@ export class SpendLedger {
     });
   }
 
-  /** The X client's `onOutcome`: never throws, never waits. */
+  /**
+   * The X client's `onOutcome`: never throws, never waits. Calls answered while earlier ones are being written
+   * are written together, in one transaction (the dispatcher makes hundreds a second); a refusal that pauses the
+   * app closes the batch, so what follows it is written after the pause.
+   */
   observe(outcome: XCallOutcome, context: XCallContext): void {
     if ('error' in outcome) {
-      if (outcome.error.failureClass === 'app') this.#enqueue(() => this.#deps.pauses.pause(outcome.error));
+      if (outcome.error.failureClass === 'app') {
+        this.#batch = null;
+        this.#enqueue(() => this.#deps.pauses.pause(outcome.error));
+      }
       return;
     }
-    const charges = chargesOf(outcome);
-    const now = this.#deps.clock.now();
-    const xUserId = context.xUserId ?? meOf(outcome) ?? '';
+    const charges = chargesOf(outcome).map((charge) => ({
+      ...charge,
+      usd: this.#deps.prices[charge.operation],
+    }));
+    const call = {
+      xUserId: context.xUserId ?? meOf(outcome) ?? '',
+      day: Math.floor(this.#deps.clock.now() / DAY_MS),
+      charges,
+    };
+    if (this.#batch) {
+      this.#batch.push(call);
+      return;
+    }
+    const batch = [call];
+    this.#batch = batch;
     this.#enqueue(async () => {
+      if (this.#batch === batch) this.#batch = null;
       if (await this.#deps.pauses.isPaused()) await this.#deps.pauses.resume();
-      if (charges.length === 0) return;
-      const recorded = await recordCharges(this.#deps.db, {
-        xUserId,
-        day: Math.floor(now / DAY_MS),
-        charges: charges.map((charge) => ({ ...charge, usd: this.#deps.prices[charge.operation] })),
-      });
-      for (const charge of recorded) {
+      for (const charge of await recordCharges(this.#deps.db, batch)) {
         this.#usd.inc({ operation: charge.operation }, charge.usd);
         this.#calls.inc({ operation: charge.operation });
       }

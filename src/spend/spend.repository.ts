@@ -12,42 +12,65 @@ export interface PricedCharge {
   usd: number;
 }
 
+/** The charges of one call X answered, for an X account on a UTC day. */
+export interface CallCharges {
+  xUserId: string;
+  day: number;
+  charges: readonly PricedCharge[];
+}
+
 /**
- * Records the charges of one call for an X account on a UTC day: a per-day read only when its resource was not
- * billed yet that day (app-wide). Returns what was recorded.
+ * Records the charges of calls (in the order they were made) in one transaction: a per-day read only when its
+ * resource was not billed yet that day (app-wide). Returns what was recorded.
  */
 export async function recordCharges(
   db: Kysely<Database>,
-  options: { xUserId: string; day: number; charges: readonly PricedCharge[] },
+  calls: readonly CallCharges[],
 ): Promise<PricedCharge[]> {
-  const { xUserId, day, charges } = options;
-  if (charges.length === 0) return [];
+  if (calls.every((call) => call.charges.length === 0)) return [];
   return db.transaction().execute(async (trx) => {
-    const reads = charges.filter((charge) => charge.perDay);
-    let billedReads = new Set<string>();
-    if (reads.length > 0) {
+    const readKey = (day: number, resourceId: string) => `${day} ${resourceId}`;
+    const reads = new Map<string, { day: number; resource_id: string }>();
+    for (const { day, charges } of calls)
+      for (const charge of charges)
+        if (charge.perDay)
+          reads.set(readKey(day, charge.resourceId), { day, resource_id: charge.resourceId });
+    let firstReads = new Set<string>();
+    if (reads.size > 0) {
       const inserted = await trx
         .insertInto('spend_read_days')
-        .values(
-          [...new Set(reads.map((read) => read.resourceId))].map((resource_id) => ({ day, resource_id })),
-        )
+        .values([...reads.values()])
         .onConflict((conflict) => conflict.columns(['day', 'resource_id']).doNothing())
-        .returning('resource_id')
+        .returning(['day', 'resource_id'])
         .execute();
-      billedReads = new Set(inserted.map((row) => row.resource_id));
+      firstReads = new Set(inserted.map((row) => readKey(Number(row.day), row.resource_id)));
     }
-    const billed = charges.filter((charge) => !charge.perDay || billedReads.delete(charge.resourceId));
-    const byOperation = new Map<Operation, { calls: number; usd: number }>();
-    for (const charge of billed) {
-      const entry = byOperation.get(charge.operation) ?? { calls: 0, usd: 0 };
-      entry.calls += 1;
-      entry.usd += charge.usd;
-      byOperation.set(charge.operation, entry);
+    const billed: PricedCharge[] = [];
+    const totals = new Map<
+      string,
+      { x_user_id: string; day: number; operation: Operation; calls: number; usd: number }
+    >();
+    for (const { xUserId, day, charges } of calls) {
+      for (const charge of charges) {
+        if (charge.perDay && !firstReads.delete(readKey(day, charge.resourceId))) continue;
+        billed.push(charge);
+        const key = `${xUserId} ${day} ${charge.operation}`;
+        const total = totals.get(key) ?? {
+          x_user_id: xUserId,
+          day,
+          operation: charge.operation,
+          calls: 0,
+          usd: 0,
+        };
+        total.calls += 1;
+        total.usd += charge.usd;
+        totals.set(key, total);
+      }
     }
-    for (const [operation, { calls, usd }] of byOperation) {
+    if (totals.size > 0) {
       await trx
         .insertInto('spend_daily')
-        .values({ x_user_id: xUserId, day, operation, calls, usd })
+        .values([...totals.values()])
         .onConflict((conflict) =>
           conflict.columns(['x_user_id', 'day', 'operation']).doUpdateSet({
             calls: sql`spend_daily.calls + excluded.calls`,
