@@ -14,6 +14,7 @@ import { createDatabase, type Database, migrateToLatest } from '../src/db/index.
 import type { AppDeps } from '../src/deps.ts';
 import { draftRows, scheduledPostRow } from '../src/posts/posts.repository.ts';
 import { createApp } from '../src/server.ts';
+import { createWorker } from '../src/worker.ts';
 import { accountRow } from '../test/fixtures/accounts.ts';
 import { freePort } from '../test/helpers/ports.ts';
 import { bullmqRun, redisAvailable } from './bullmq-baseline.ts';
@@ -36,6 +37,8 @@ const ACCOUNTS = Number(process.env.XGATE_BENCH_ACCOUNTS ?? 2000);
 const CONCURRENCY = Number(process.env.XGATE_BENCH_CONCURRENCY ?? 32);
 const IDLE_POSTS = Number(process.env.XGATE_BENCH_IDLE_POSTS ?? 1_000_000);
 const DIALECTS = (process.env.XGATE_BENCH_DIALECTS ?? 'sqlite,postgres').split(',');
+const SPREAD_POSTS = Number(process.env.XGATE_BENCH_SPREAD_POSTS ?? 8000);
+const SPREAD_SECONDS = Number(process.env.XGATE_BENCH_SPREAD_SECONDS ?? 60);
 const ROOT = join(import.meta.dirname, '..');
 /** How `npm start` and the `xgate` command start node (bin/xgate.js's shebang): the idle RSS is measured the same way. */
 const SERVE_NODE_FLAGS = ['--max-semi-space-size=2'];
@@ -100,7 +103,7 @@ export async function insertPosts(
   db: Kysely<Database>,
   accounts: { userId: string; accountId: string }[],
   count: number,
-  dueAt: number,
+  dueAt: number | ((i: number) => number),
   text: (i: number) => string,
 ): Promise<void> {
   for (let start = 0; start < count; start += 500) {
@@ -112,21 +115,101 @@ export async function insertPosts(
     await db
       .insertInto('posts')
       .values(
-        rows.map(({ id, account }) =>
-          scheduledPostRow({
+        rows.map(({ id, i, account }) => {
+          const at = typeof dueAt === 'number' ? dueAt : dueAt(i);
+          return scheduledPostRow({
             id,
             userId: account.userId,
             accountId: account.accountId,
-            scheduledAt: dueAt,
-            now: dueAt,
-          }),
-        ),
+            scheduledAt: at,
+            now: at,
+          });
+        }),
       )
       .execute();
     await db
       .insertInto('post_items')
       .values(rows.flatMap(({ id, i }) => draftRows(id, [{ text: text(i), mediaIds: [] }])))
       .execute();
+  }
+}
+
+/**
+ * The services the worker runs on a fresh database of `dialect`, built by the one composition (no HTTP, no worker
+ * loops: the benchmark drives the dispatcher). One connection per account in flight: each item's commits wait on
+ * PostgreSQL's WAL flush.
+ */
+async function benchApp(dialect: string, emulatorUrl: string) {
+  const dir = mkdtempSync(join(tmpdir(), 'xgate-bench-dispatch-'));
+  const { url, drop } = await benchDatabase(dialect, dir);
+  const app = await createApp(
+    loadConfig({
+      DATABASE_URL: url,
+      XGATE_DATA_DIR: dir,
+      XGATE_SECRET_KEY: randomBytes(32).toString('base64'),
+      X_CLIENT_ID: 'emulator-test-client',
+      X_API_URL: emulatorUrl,
+      X_AUTHORIZE_URL: `${emulatorUrl}/i/oauth2/authorize`,
+      X_TIER: 'unlimited',
+      XGATE_DB_POOL_SIZE: String(CONCURRENCY),
+      LOG_LEVEL: 'silent',
+    }),
+    { http: false, worker: false },
+  );
+  return { app, dir, drop };
+}
+
+/**
+ * Lateness under capacity: SPREAD_POSTS posts due evenly over SPREAD_SECONDS (from a few seconds ahead), published
+ * by the dispatcher as the worker runs it (its idle pause included): how late each was published (`published_at -
+ * scheduled_at`, so X's answer time included).
+ */
+export async function latenessRun(dialect: string, emulatorUrl: string, users: ConnectedUser[]) {
+  const runId = randomBytes(3).toString('hex');
+  const { app, dir, drop } = await benchApp(dialect, emulatorUrl);
+  const { db, clock } = app.deps;
+  try {
+    const accounts = await insertAccounts(db, app.deps.tokenSealer, users, clock.now());
+    const start = clock.now() + 10_000;
+    const spacing = (SPREAD_SECONDS * 1000) / SPREAD_POSTS;
+    await insertPosts(
+      db,
+      accounts,
+      SPREAD_POSTS,
+      (i) => start + Math.floor(i * spacing),
+      (i) => `${dialect} spread ${i} (${runId})`,
+    );
+    const worker = createWorker(
+      [app.deps.dispatcher({ concurrency: CONCURRENCY, batchSize: CONCURRENCY * 4 })],
+      app.deps.log,
+    );
+    worker.start();
+    const published = () =>
+      db
+        .selectFrom('posts')
+        .select(['published_at', 'scheduled_at'])
+        .where('status', '=', 'published')
+        .execute();
+    const deadline = start + SPREAD_SECONDS * 1000 + 60_000;
+    let rows = await published();
+    while (rows.length < SPREAD_POSTS && clock.now() < deadline) {
+      await sleep(1000);
+      rows = await published();
+    }
+    await worker.stop();
+    const lateness = rows.map((r) => r.published_at! - r.scheduled_at).sort((a, b) => a - b);
+    return {
+      posts: SPREAD_POSTS,
+      overSeconds: SPREAD_SECONDS,
+      published: rows.length,
+      latenessP50Ms: percentile(lateness, 50),
+      latenessP99Ms: percentile(lateness, 99),
+      latenessMaxMs: lateness.at(-1) ?? null,
+    };
+  } finally {
+    await app.stop();
+    await drop();
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -146,24 +229,7 @@ export async function dispatchRun(
   const posts = options.posts ?? POSTS;
   // X refuses duplicate text: every run's tweets are its own.
   const runId = randomBytes(3).toString('hex');
-  const dir = mkdtempSync(join(tmpdir(), 'xgate-bench-dispatch-'));
-  const { url, drop } = await benchDatabase(dialect, dir);
-  // The services the worker runs, built by the one composition (no HTTP, no worker loops: the benchmark drives
-  // the dispatcher). One connection per account in flight: each item's commits wait on PostgreSQL's WAL flush.
-  const app = await createApp(
-    loadConfig({
-      DATABASE_URL: url,
-      XGATE_DATA_DIR: dir,
-      XGATE_SECRET_KEY: randomBytes(32).toString('base64'),
-      X_CLIENT_ID: 'emulator-test-client',
-      X_API_URL: emulatorUrl,
-      X_AUTHORIZE_URL: `${emulatorUrl}/i/oauth2/authorize`,
-      X_TIER: 'unlimited',
-      XGATE_DB_POOL_SIZE: String(CONCURRENCY),
-      LOG_LEVEL: 'silent',
-    }),
-    { http: false, worker: false },
-  );
+  const { app, dir, drop } = await benchApp(dialect, emulatorUrl);
   const { db, x, clock } = app.deps;
   try {
     const accounts = await insertAccounts(db, app.deps.tokenSealer, users, clock.now());
@@ -360,6 +426,11 @@ export async function run(): Promise<Record<string, unknown>> {
     const results: Record<string, unknown> = {};
     for (const dialect of DIALECTS)
       results[dialect] = await dispatchRun(dialect, emulator.url, emulator.users);
+    for (const dialect of DIALECTS)
+      results[`${dialect}UnderCapacity`] =
+        SPREAD_POSTS > 0
+          ? await latenessRun(dialect, emulator.url, emulator.users)
+          : 'skipped (XGATE_BENCH_SPREAD_POSTS=0)';
     results.idle =
       IDLE_POSTS > 0 ? await idleRun(emulator.url, emulator.users[0]!) : 'skipped (XGATE_BENCH_IDLE_POSTS=0)';
     return results;

@@ -14,7 +14,8 @@ export interface WorkerLoop {
    * `signal` aborts when the worker stops: stop claiming new work, finish or release what is in hand, return.
    */
   runOnce(signal: AbortSignal): Promise<number>;
-  /** Pause after a round that found nothing to do (and after an error), in ms. */
+  /** Pause after a round that found nothing to do (and after an error), in ms; read after each round, so a loop may
+   * shorten it (the dispatcher waits only until the next post is due). */
   idleMs: number;
 }
 

@@ -114,6 +114,19 @@ describeEachDialect('dispatcher', (ctx) => {
     expectChain(h, account.xUserId, ['Later, please']);
   });
 
+  it('after a round with nothing due, pauses only until the next post is due (at most the poll interval)', async () => {
+    const account = await h.makeAccount();
+    const id = await h.makePost(account, [{ text: 'In four milliseconds' }], h.clock.now() + 4);
+    await h.drain();
+    expect((await h.post(id)).status).toBe('scheduled');
+    // The harness polls every 10 ms; the worker's pause after this round is what is left until the post is due.
+    expect(h.dispatcher.idleMs).toBe(4);
+    h.clock.advance(4);
+    await h.drain();
+    expect((await h.post(id)).status).toBe('published');
+    expect(h.dispatcher.idleMs).toBe(10);
+  });
+
   it('fails a duplicate with a reason a person understands, without a second tweet', async () => {
     const account = await h.makeAccount();
     const first = await h.makePost(account, [{ text: 'Same words twice' }]);

@@ -122,8 +122,24 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     sleep,
   };
   const maxHeld = settings.concurrency + settings.batchSize;
+  /** The worker's pause after a run that found nothing due: until the next post is due, at most `pollMs`. */
+  let idleMs = settings.pollMs;
+
+  /**
+   * How long to wait before claiming again, after a claim made at `claimedAt` (null: none was made this round): until the next scheduled post is due,
+   * at most `pollMs` (another process may schedule one sooner); no wait when one came due since the claim; `pollMs`
+   * when one was due then but not claimed (its account is busy: a runner that finishes wakes the loop anyway).
+   */
+  async function untilNextDue(claimedAt: number | null): Promise<number> {
+    const next = await repo.nextDueAt();
+    const now = deps.clock.now();
+    if (next === null) return settings.pollMs;
+    if (next > now) return Math.min(settings.pollMs, next - now);
+    return claimedAt !== null && next > claimedAt ? 0 : settings.pollMs;
+  }
 
   async function runOnce(signal: AbortSignal): Promise<number> {
+    idleMs = settings.pollMs;
     const publisher = {
       ...base,
       accounts: createAccountCaller({
@@ -216,9 +232,11 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       while (!signal.aborted) {
         const room = Math.min(settings.batchSize, maxHeld - held);
         let claimed: ClaimedPost[] = [];
+        let claimedAt: number | null = null;
         // Claim in batches, not per freed slot: each claim is a query over every due post.
         if (room > 0 && (room >= settings.batchSize / 2 || runners.size === 0) && !(await deps.paused?.())) {
-          claimed = await repo.claim(deps.clock.now(), room);
+          claimedAt = deps.clock.now();
+          claimed = await repo.claim(claimedAt, room);
           if (claimed.length > 0) {
             await deps.rateLimits.refresh(claimed.flatMap((p) => (p.account ? [p.account.xUserId] : [])));
           }
@@ -242,9 +260,12 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
           deps.metrics.claimed.inc(claimed.length);
           startRunners();
         }
-        if (claimed.length === 0 && runners.size === 0) break;
-        // A full batch may mean more is due: claim again once there is room; otherwise poll while working.
-        if (claimed.length === 0 || claimed.length < room) await waitForChange(settings.pollMs);
+        if (claimed.length === 0 && runners.size === 0) {
+          idleMs = await untilNextDue(claimedAt);
+          break;
+        }
+        // A full batch may mean more is due: claim again once there is room; otherwise wait for the next due post.
+        if (claimed.length === 0 || claimed.length < room) await waitForChange(await untilNextDue(claimedAt));
       }
     } finally {
       if (signal.aborted) {
@@ -271,5 +292,12 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     return handled;
   }
 
-  return { name: 'dispatcher', idleMs: settings.pollMs, owner, runOnce };
+  return {
+    name: 'dispatcher',
+    get idleMs() {
+      return idleMs;
+    },
+    owner,
+    runOnce,
+  };
 }

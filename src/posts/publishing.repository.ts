@@ -67,6 +67,16 @@ export class DeliveryRepository {
     private readonly leaseMs: number,
   ) {}
 
+  /** When the next `scheduled` post comes due (epoch ms), or null when none is scheduled: one index lookup. */
+  async nextDueAt(): Promise<number | null> {
+    const row = await this.db
+      .selectFrom('posts')
+      .select((eb) => eb.fn.min('next_attempt_at').as('at'))
+      .where('status', '=', 'scheduled')
+      .executeTakeFirst();
+    return row?.at === null || row?.at === undefined ? null : Number(row.at);
+  }
+
   /**
    * Claims up to `limit` due posts: `scheduled` ones whose `next_attempt_at` has come, and `publishing` ones
    * whose lease expired (a worker died, or the post waits to resume). Skips accounts that already have a post
