@@ -424,13 +424,15 @@ export async function run(): Promise<Record<string, unknown>> {
   const emulator = await startEmulatorProcess(dir);
   try {
     const results: Record<string, unknown> = {};
-    for (const dialect of DIALECTS)
-      results[dialect] = await dispatchRun(dialect, emulator.url, emulator.users);
+    // Lateness first: the emulator writes its whole state file now and then, and with the bursts' tweets in it
+    // those writes stall it for long enough to show up in a lateness measured in milliseconds.
     for (const dialect of DIALECTS)
       results[`${dialect}UnderCapacity`] =
         SPREAD_POSTS > 0
           ? await latenessRun(dialect, emulator.url, emulator.users)
           : 'skipped (XGATE_BENCH_SPREAD_POSTS=0)';
+    for (const dialect of DIALECTS)
+      results[dialect] = await dispatchRun(dialect, emulator.url, emulator.users);
     results.idle =
       IDLE_POSTS > 0 ? await idleRun(emulator.url, emulator.users[0]!) : 'skipped (XGATE_BENCH_IDLE_POSTS=0)';
     return results;

@@ -9,24 +9,31 @@ const HOUR = 3_600_000;
 
 describeEachDialect('the budget under concurrent creates', (ctx) => {
   const running: XgateProcess[] = [];
+  // One deployment key for both cases: they share the database (and its sealed canary).
+  const secretKey = randomBytes(32).toString('base64');
   afterAll(async () => {
     for (const child of running) await stopChild(child.process, 'SIGKILL');
   });
 
-  it.skipIf(ctx.dialect !== 'postgres')(
-    'two `xgate serve` processes on PostgreSQL racing for the last tweet of a window: exactly one wins',
-    async () => {
+  it.skipIf(ctx.dialect !== 'postgres').each([
+    { window: 'the X account’s', accounts: 1 },
+    { window: 'the app’s (two X accounts)', accounts: 2 },
+  ])(
+    'two `xgate serve` processes on PostgreSQL racing for the last tweet of $window window: exactly one wins',
+    async ({ accounts: accountCount }) => {
       const handle = await createDatabase(ctx.databaseUrl);
       try {
         await migrateToLatest(handle.db);
         const clock = { now: () => Date.now() };
         const user = await makeUser({ db: handle.db, clock });
         const { key } = await makeApiKey({ db: handle.db, clock }, user.id);
-        const account = await makeAccount({ db: handle.db, clock }, user.id, { username: 'racer' });
+        const accounts: { id: string }[] = [];
+        for (let i = 0; i < accountCount; i++)
+          accounts.push(await makeAccount({ db: handle.db, clock }, user.id, { username: `racer${i}` }));
         const env = {
           DATABASE_URL: ctx.databaseUrl,
           XGATE_DATA_DIR: ctx.dataDir,
-          XGATE_SECRET_KEY: randomBytes(32).toString('base64'),
+          XGATE_SECRET_KEY: secretKey,
           X_CLIENT_ID: 'budget-race-test',
           X_API_URL: 'http://127.0.0.1:9',
           // The free tier: 17 tweets per 24 hours for the X account and the app.
@@ -41,13 +48,14 @@ describeEachDialect('the budget under concurrent creates', (ctx) => {
         running.push(...servers);
         await Promise.all(servers.map((s, i) => waitUntilReady(`http://127.0.0.1:${ports[i]}`, s)));
 
-        const start = Date.now() + 2 * HOUR;
+        // Each case in its own day: the app's window of one must not hold the other's tweets.
+        const start = Date.now() + (2 + 48 * accountCount) * HOUR;
         const create = (port: number, n: number) =>
           fetch(`http://127.0.0.1:${port}/api/v1/posts`, {
             method: 'POST',
             headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
             body: JSON.stringify({
-              accountId: account.id,
+              accountId: accounts[n % accounts.length]!.id,
               items: [{ text: `race ${n}` }],
               scheduledAt: start + n * 60_000,
             }),
@@ -73,6 +81,11 @@ describeEachDialect('the budget under concurrent creates', (ctx) => {
           .selectFrom('posts')
           .select((eb) => eb.fn.countAll<number>().as('n'))
           .where('status', '=', 'scheduled')
+          .where(
+            'account_id',
+            'in',
+            accounts.map((a) => a.id),
+          )
           .executeTakeFirstOrThrow();
         expect(Number(planned.n)).toBe(17);
       } finally {
