@@ -155,8 +155,11 @@ describe('the command line against a real `xgate serve` (sandbox)', () => {
   it('schedules with a friendly time (echoing the UTC time it understood), queues, cancels', async () => {
     const scheduled = await xgate(['post', 'Later', '--at', 'tomorrow 09:00']);
     expect(scheduled.code).toBe(0);
-    const expected = parseWhen('tomorrow 09:00');
-    expect(scheduled.stdout).toContain(`read as ${expected.toISOString().slice(0, 10)}`);
+    // "Tomorrow" is the CLI's (TZ=Europe/Paris): the day after today there, whatever this process's zone (between
+    // 23:00 and 24:00 UTC they differ). 09:00 in Paris falls on the same date in UTC.
+    const parisToday = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris' }).format(new Date());
+    const tomorrow = new Date(Date.parse(`${parisToday}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+    expect(scheduled.stdout).toContain(`read as ${tomorrow}`);
     expect(scheduled.stdout).toMatch(/Scheduled \S+ for \d{4}-\d{2}-\d{2} \d{2}:\d{2}:00 UTC/);
     const id = /Scheduled (\S+)/.exec(scheduled.stdout)?.[1];
 
