@@ -11,10 +11,11 @@ import { benchDatabase } from './databases.ts';
 import { httpLoad } from './process.ts';
 
 /**
- * `npm run bench -- create`: `POST /api/v1/posts` with CLIENTS clients in flight (in a thread of their own), `X_TIER=ppu` (the budget checked
- * on every create), with 0, 10,000 and 100,000 posts already scheduled inside the budget windows (spread over the
- * next SPREAD_DAYS days across ACCOUNTS accounts), on SQLite and PostgreSQL. Each measured create is scheduled at a
- * random time in the same days, so it is checked against the full queue.
+ * `npm run bench -- create`: `POST /api/v1/posts` with CLIENTS clients in flight (in a thread of their own, after a
+ * warm-up), `X_TIER=ppu` (the budget checked on every create), with 0, 10,000 and 100,000 posts already scheduled
+ * inside the budget windows (spread over the next SPREAD_DAYS days across ACCOUNTS accounts), on SQLite and
+ * PostgreSQL. Each measured create is scheduled at a random time in the same days, so it is checked against the full
+ * queue.
  *
  * Sizes: XGATE_BENCH_CREATES (per backlog, 2,000), XGATE_BENCH_DIALECTS.
  */

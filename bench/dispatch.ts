@@ -156,7 +156,12 @@ async function benchApp(dialect: string, emulatorUrl: string) {
     }),
     { http: false, worker: false },
   );
-  return { app, dir, drop };
+  const close = async () => {
+    await app.stop();
+    await drop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return { app, close };
 }
 
 /**
@@ -166,7 +171,7 @@ async function benchApp(dialect: string, emulatorUrl: string) {
  */
 export async function latenessRun(dialect: string, emulatorUrl: string, users: ConnectedUser[]) {
   const runId = randomBytes(3).toString('hex');
-  const { app, dir, drop } = await benchApp(dialect, emulatorUrl);
+  const { app, close } = await benchApp(dialect, emulatorUrl);
   const { db, clock } = app.deps;
   try {
     const accounts = await insertAccounts(db, app.deps.tokenSealer, users, clock.now());
@@ -207,9 +212,7 @@ export async function latenessRun(dialect: string, emulatorUrl: string, users: C
       latenessMaxMs: lateness.at(-1) ?? null,
     };
   } finally {
-    await app.stop();
-    await drop();
-    rmSync(dir, { recursive: true, force: true });
+    await close();
   }
 }
 
@@ -229,7 +232,7 @@ export async function dispatchRun(
   const posts = options.posts ?? POSTS;
   // X refuses duplicate text: every run's tweets are its own.
   const runId = randomBytes(3).toString('hex');
-  const { app, dir, drop } = await benchApp(dialect, emulatorUrl);
+  const { app, close } = await benchApp(dialect, emulatorUrl);
   const { db, x, clock } = app.deps;
   try {
     const accounts = await insertAccounts(db, app.deps.tokenSealer, users, clock.now());
@@ -289,9 +292,7 @@ export async function dispatchRun(
       ...(besideFigures && { alongside: besideFigures }),
     };
   } finally {
-    await app.stop();
-    await drop();
-    rmSync(dir, { recursive: true, force: true });
+    await close();
   }
 }
 

@@ -652,8 +652,7 @@ export async function tweetCountsByPiece(
         ? sql``
         : sql`and p.account_id in (select id from accounts where x_user_id = ${range.xUserId})`;
     const notThis = excludePostId === undefined ? sql`` : sql`and p.id <> ${excludePostId}`;
-    const piece = (at: RawBuilder<unknown>) =>
-      sql`cast((${at} - ${range.from}) / ${range.pieceMs} as integer)`;
+    const piece = (at: RawBuilder<unknown>) => pieceOf(range, at);
     const planned =
       range.xUserId === undefined
         ? appPlannedByPiece(range, i, excludePostId)
@@ -688,21 +687,25 @@ export async function tweetCountsByPiece(
   return counts;
 }
 
+/** Which piece of `range` the time `at` (an SQL expression, epoch ms) falls in. */
+function pieceOf(range: BudgetRange, at: RawBuilder<unknown>): RawBuilder<unknown> {
+  return sql`cast((${at} - ${range.from}) / ${range.pieceMs} as integer)`;
+}
+
 /** The app's planned tweets per piece of `range` from its hourly counts, less the post being edited. */
 function appPlannedByPiece(range: BudgetRange, i: number, excludePostId?: string): RawBuilder<unknown>[] {
   if ([range.from, range.to, range.pieceMs].some((ms) => ms % BUDGET_HOUR_MS !== 0)) {
     throw new Error('an app-wide budget range must be cut in whole hours');
   }
   const hours = [
-    sql`select ${sql.lit(i)} as r, cast((h.hour * ${BUDGET_HOUR_MS} - ${range.from}) / ${range.pieceMs} as integer) as k,
-      sum(h.tweets) as n from budget_hours h
+    sql`select ${sql.lit(i)} as r, ${pieceOf(range, sql`h.hour * ${BUDGET_HOUR_MS}`)} as k, sum(h.tweets) as n
+      from budget_hours h
       where h.hour >= ${range.from / BUDGET_HOUR_MS} and h.hour < ${range.to / BUDGET_HOUR_MS} group by 2`,
   ];
   if (excludePostId === undefined) return hours;
   return [
     ...hours,
-    sql`select ${sql.lit(i)} as r, cast((p.next_attempt_at - ${range.from}) / ${range.pieceMs} as integer) as k,
-      -p.tweet_count as n from posts p
+    sql`select ${sql.lit(i)} as r, ${pieceOf(range, sql`p.next_attempt_at`)} as k, -p.tweet_count as n from posts p
       where p.id = ${excludePostId} and p.status in ('scheduled', 'publishing')
       and p.next_attempt_at >= ${range.from} and p.next_attempt_at < ${range.to}`,
   ];

@@ -235,12 +235,11 @@ export class DeliveryRepository {
       this.hot(db, SQLITE_COMMIT, [tweetId, postId, position, postId, this.owner]);
     if (!final) return commit(this.db);
     // The item's tweet id, the post's new status and its event: one transaction, so one commit.
-    return this.db.transaction().execute(async (trx) => {
-      if (!(await commit(trx))) return false;
-      const finished = await this.hot(trx, SQLITE_FINISH_PUBLISHED, [now, now, postId, this.owner]);
-      if (finished && event) await appendEvents(trx, [event]);
-      return finished;
-    });
+    return this.withEvent(
+      event,
+      async (db) =>
+        (await commit(db)) && this.hot(db, SQLITE_FINISH_PUBLISHED, [now, now, postId, this.owner]),
+    );
   }
 
   /** Runs a fenced write and, when it happened and there is an event, records the event in the same transaction. */

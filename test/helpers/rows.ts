@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../../src/db/schema.ts';
+import { BUDGET_HOUR_MS } from '../../src/posts/posts.repository.ts';
 
 /** How many rows of `table` have these column values: what a test checks was stored, or was not. */
 export async function countRows(
@@ -33,7 +34,7 @@ export async function budgetHoursDrift(
     .where('status', 'in', ['scheduled', 'publishing'])
     .execute();
   for (const post of posts) {
-    const hour = Math.floor(Number(post.next_attempt_at) / 3_600_000);
+    const hour = Math.floor(Number(post.next_attempt_at) / BUDGET_HOUR_MS);
     recounted.set(hour, (recounted.get(hour) ?? 0) + Number(post.tweet_count));
   }
   return [...new Set([...kept.keys(), ...recounted.keys()])]

@@ -84,16 +84,11 @@ export async function up(db: Kysely<any>): Promise<void> {
 
 // biome-ignore lint/suspicious/noExplicitAny: see up()
 export async function down(db: Kysely<any>): Promise<void> {
+  const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
   for (const op of ['insert', 'update', 'delete']) {
-    await sql
-      .raw(
-        `drop trigger posts_budget_hours_${op}${
-          db.getExecutor().adapter instanceof PostgresAdapter ? ' on posts' : ''
-        }`,
-      )
-      .execute(db);
+    await sql.raw(`drop trigger posts_budget_hours_${op}${postgres ? ' on posts' : ''}`).execute(db);
   }
-  if (db.getExecutor().adapter instanceof PostgresAdapter) {
+  if (postgres) {
     await sql.raw('drop function posts_budget_hours()').execute(db);
     await sql.raw('drop function budget_hours_add(bigint, integer)').execute(db);
   }
