@@ -1,10 +1,12 @@
+import SQLite from 'better-sqlite3';
 import { Migrator, sql } from 'kysely';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, type DatabaseHandle, migrateToLatest, pendingMigrations } from '../src/db/index.ts';
 import { migrations } from '../src/db/migrations/index.ts';
 import {
   createHttpClient,
   describeEachDialect,
+  makeTempDir,
   startTestService,
   TEST_PG_ADMIN_URL,
   type TestService,
@@ -129,5 +131,38 @@ describeEachDialect('/readyz', (ctx) => {
     await migrateToLatest(service.app.deps.db);
     expect((await client.get('/readyz')).status).toBe(200);
     expect((await client.get('/healthz')).status).toBe(200);
+  });
+});
+
+describe('opening a SQLite file', () => {
+  it('waits for another connection that holds a write lock instead of failing with "database is locked"', async () => {
+    const dir = makeTempDir();
+    const path = `${dir.path}/locked.db`;
+    // Another process migrating a new file holds its write lock; switching to WAL upgrades a read lock, which
+    // SQLite refuses at once, without the busy timeout.
+    const other = new SQLite(path);
+    try {
+      other.exec('create table started (at integer)');
+      other.exec('begin immediate');
+      other.exec('insert into started values (1)');
+      const released = new Promise<void>((resolve) =>
+        setTimeout(() => {
+          other.exec('commit');
+          resolve();
+        }, 200),
+      );
+      const handle = await createDatabase(`sqlite:${path}`);
+      await released;
+      try {
+        const { rows } = await sql<{ journal_mode: string }>`pragma journal_mode`.execute(handle.db);
+        expect(rows).toEqual([{ journal_mode: 'wal' }]);
+        expect(await migrateToLatest(handle.db)).toHaveLength(Object.keys(migrations).length);
+      } finally {
+        await handle.destroy();
+      }
+    } finally {
+      other.close();
+      dir.remove();
+    }
   });
 });

@@ -44,10 +44,13 @@ export async function createDatabase(
     const path = url.slice('sqlite:'.length);
     if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
     const sqlite = new SQLite(path);
-    // The busy timeout first: switching to WAL needs a lock that another process starting (or migrating) at the
-    // same moment may hold, and without a timeout SQLite answers "database is locked" at once.
-    sqlite.pragma('busy_timeout = 5000');
-    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+    try {
+      await switchToWriteAheadLog(sqlite);
+    } catch (error) {
+      sqlite.close();
+      throw error;
+    }
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('synchronous = NORMAL');
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
@@ -73,6 +76,28 @@ export async function createDatabase(
     return { db, dialect: 'postgres', destroy: () => db.destroy() };
   }
   throw new Error(`Unsupported DATABASE_URL ${JSON.stringify(url)}: use sqlite:PATH or postgres://…`);
+}
+
+/** How long a SQLite statement waits for another connection's lock before "database is locked". */
+const SQLITE_BUSY_TIMEOUT_MS = 5000;
+
+/**
+ * `journal_mode = WAL`, waiting for other processes like every other statement does. The switch upgrades its own
+ * read lock to a write lock, and SQLite answers that at once with "database is locked" rather than call the busy
+ * handler (two waiting upgraders would deadlock), so two processes opening a new file at the same moment, or one
+ * opening it while another migrates, must retry here.
+ */
+async function switchToWriteAheadLog(sqlite: SQLite.Database): Promise<void> {
+  const deadline = Date.now() + SQLITE_BUSY_TIMEOUT_MS;
+  for (;;) {
+    try {
+      sqlite.pragma('journal_mode = WAL');
+      return;
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 40));
+    }
+  }
 }
 
 /** Whether `db` (or a transaction of it) speaks PostgreSQL. */
