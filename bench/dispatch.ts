@@ -19,6 +19,7 @@ import { accountRow } from '../test/fixtures/accounts.ts';
 import { freePort } from '../test/helpers/ports.ts';
 import { bullmqRun, redisAvailable } from './bullmq-baseline.ts';
 import { benchDatabase } from './databases.ts';
+import { profiled } from './profile.ts';
 
 /**
  * `npm run bench -- dispatch`: how fast the dispatcher publishes, on SQLite and PostgreSQL.
@@ -30,7 +31,8 @@ import { benchDatabase } from './databases.ts';
  * `npm run bench` runs this process with those flags too, so the dispatcher is measured as the service runs it.
  *
  * Sizes: XGATE_BENCH_POSTS, XGATE_BENCH_ACCOUNTS, XGATE_BENCH_CONCURRENCY, XGATE_BENCH_IDLE_POSTS,
- * XGATE_BENCH_DIALECTS (`sqlite,postgres`); PostgreSQL at XGATE_TEST_PG_URL (default postgres@127.0.0.1:5432).
+ * XGATE_BENCH_DIALECTS (`sqlite,postgres`); PostgreSQL at XGATE_TEST_PG_URL (default postgres@127.0.0.1:5432);
+ * XGATE_BENCH_CPU_PROFILE=DIR writes a CPU profile of each dispatcher run (see bench/profile.ts).
  */
 const POSTS = Number(process.env.XGATE_BENCH_POSTS ?? 20_000);
 const ACCOUNTS = Number(process.env.XGATE_BENCH_ACCOUNTS ?? 2000);
@@ -247,7 +249,7 @@ export async function dispatchRun(
     });
     const rss = rssSampler();
     const started = performance.now();
-    await dispatcher.runOnce(new AbortController().signal);
+    await profiled(`dispatch-${dialect}`, () => dispatcher.runOnce(new AbortController().signal));
     const seconds = (performance.now() - started) / 1000;
     const peakRss = rss.stop();
     const besideFigures = beside ? await beside.stop() : null;

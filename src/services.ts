@@ -9,6 +9,7 @@ import {
 } from './accounts/index.ts';
 import type { Clock } from './clock.ts';
 import type { Config } from './config/index.ts';
+import { createGroupCommit } from './db/group-commit.ts';
 import type { DatabaseHandle } from './db/index.ts';
 import { createDeliveryMetrics } from './delivery/delivery.metrics.ts';
 import { createDispatcher, type DispatcherSettings } from './delivery/dispatcher.ts';
@@ -69,7 +70,9 @@ export function buildServices(
   const rateLimits = new RateLimitBook(db, clock, log);
   const pauses = new AppPauses({ db, clock, log });
   const caps = new SpendCaps({ db, clock, config });
-  const spend = new SpendLedger({ db, clock, log, prices: config.prices, pauses }, metrics);
+  // The dispatcher's writes and the spend ledger's share commits (SQLite): one transaction per turn of the loop.
+  const writes = createGroupCommit(db, dialect);
+  const spend = new SpendLedger({ db, writes, clock, log, prices: config.prices, pauses }, metrics);
   const x = createXClient({
     oauth: {
       apiUrl: config.xApiUrl,
@@ -183,6 +186,7 @@ export function buildServices(
       createDispatcher({
         db,
         dialect,
+        writes,
         clock,
         log: log.child({ loop: 'dispatcher' }),
         metrics: deliveryMetrics,

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createGroupCommit } from '../src/db/group-commit.ts';
 import { createDatabase, type DatabaseHandle, migrateToLatest } from '../src/db/index.ts';
 import { insertPost } from '../src/posts/posts.repository.ts';
 import { DeliveryRepository } from '../src/posts/publishing.repository.ts';
@@ -32,7 +33,13 @@ describeEachDialect('delivery repository: one write for a thread item and the ne
       now: clock.now(),
       items,
     });
-    const repo = new DeliveryRepository(handle.db, handle.dialect, owner, 60_000);
+    const repo = new DeliveryRepository(
+      handle.db,
+      handle.dialect,
+      owner,
+      60_000,
+      createGroupCommit(handle.db, handle.dialect),
+    );
     const claimed = await repo.claim(clock.now(), 10);
     expect(claimed.map((p) => p.id)).toContain(id);
     return { id, repo };

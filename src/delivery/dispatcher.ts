@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { type AccessTokens, createAccountCaller } from '../accounts/as-account.ts';
 import type { Clock } from '../clock.ts';
+import type { GroupCommit } from '../db/group-commit.ts';
 import type { Database, DialectName } from '../db/index.ts';
 import { type ClaimedPost, DeliveryRepository } from '../posts/publishing.repository.ts';
 import type { WorkerLoop } from '../worker.ts';
@@ -43,6 +44,8 @@ export const defaultDispatcherSettings: DispatcherSettings = {
 export interface DispatcherDeps {
   db: Kysely<Database>;
   dialect: DialectName;
+  /** Commits the per-item writes of posts in flight together (see `src/db/group-commit.ts`). */
+  writes: GroupCommit;
   clock: Clock;
   log: Logger;
   metrics: DeliveryMetrics;
@@ -108,7 +111,7 @@ export interface Dispatcher extends WorkerLoop {
 export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   const settings: DispatcherSettings = { ...defaultDispatcherSettings, ...deps.settings };
   const owner = deps.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-  const repo = new DeliveryRepository(deps.db, deps.dialect, owner, settings.leaseMs);
+  const repo = new DeliveryRepository(deps.db, deps.dialect, owner, settings.leaseMs, deps.writes);
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const base = {
     repo,
@@ -264,8 +267,10 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
           idleMs = await untilNextDue(claimedAt);
           break;
         }
-        // A full batch may mean more is due: claim again once there is room; otherwise wait for the next due post.
-        if (claimed.length === 0 || claimed.length < room) await waitForChange(await untilNextDue(claimedAt));
+        // No claim this round (no room): a runner that finishes wakes the loop. A full batch may mean more is due:
+        // claim again once there is room; otherwise wait for the next due post.
+        if (claimedAt === null) await waitForChange(settings.pollMs);
+        else if (claimed.length < room) await waitForChange(await untilNextDue(claimedAt));
       }
     } finally {
       if (signal.aborted) {

@@ -1,4 +1,5 @@
 import { CompiledQuery, type Kysely, type Transaction, type Updateable } from 'kysely';
+import { atomically, type GroupCommit } from '../db/group-commit.ts';
 import type { Database, DialectName } from '../db/index.ts';
 import type { PostItemStatus, PostItemsTable, PostStatus, PostsTable } from '../db/schema.ts';
 import { appendEvents, type NewEvent, pgEventCte, pgEventParameters } from '../events/index.ts';
@@ -65,6 +66,8 @@ export class DeliveryRepository {
     /** This worker's identity in `lease_owner`. */
     readonly owner: string,
     private readonly leaseMs: number,
+    /** The per-item writes (begin, commit) go through it: on SQLite, posts in flight share commits. */
+    private readonly writes: GroupCommit,
   ) {}
 
   /** When the next `scheduled` post comes due (epoch ms), or null when none is scheduled: one index lookup. */
@@ -188,12 +191,14 @@ export class DeliveryRepository {
    * False when the lease is lost (then the item must not be sent).
    */
   beginSend(postId: string, position: number, now: number): Promise<boolean> {
-    return this.hot(
-      this.db,
-      this.dialect === 'postgres' ? PG_BEGIN_SEND : SQLITE_BEGIN_SEND,
-      this.dialect === 'postgres'
-        ? [now + this.leaseMs, now, postId, this.owner, now, position]
-        : [now, postId, position, postId, this.owner],
+    return this.writes.run((db) =>
+      this.hot(
+        db,
+        this.dialect === 'postgres' ? PG_BEGIN_SEND : SQLITE_BEGIN_SEND,
+        this.dialect === 'postgres'
+          ? [now + this.leaseMs, now, postId, this.owner, now, position]
+          : [now, postId, position, postId, this.owner],
+      ),
     );
   }
 
@@ -204,7 +209,7 @@ export class DeliveryRepository {
    * False when the lease is lost (then nothing is written and the next item must not be sent). A final commit
    * records `event` (`post.published`) in the same transaction as the post's new status.
    */
-  async commitPublished(
+  commitPublished(
     postId: string,
     position: number,
     tweetId: string,
@@ -213,9 +218,24 @@ export class DeliveryRepository {
     next?: number,
     event?: NewEvent,
   ): Promise<boolean> {
+    return this.writes.run((db) =>
+      this.#commitPublished(db, postId, position, tweetId, now, final, next, event),
+    );
+  }
+
+  async #commitPublished(
+    db: Executor,
+    postId: string,
+    position: number,
+    tweetId: string,
+    now: number,
+    final: boolean,
+    next: number | undefined,
+    event: NewEvent | undefined,
+  ): Promise<boolean> {
     if (next !== undefined) {
       const changed = await this.hotRows(
-        this.db,
+        db,
         this.dialect === 'postgres' ? PG_COMMIT_AND_BEGIN : SQLITE_COMMIT_AND_BEGIN,
         this.dialect === 'postgres'
           ? [now + this.leaseMs, now, postId, this.owner, tweetId, position, next]
@@ -225,30 +245,32 @@ export class DeliveryRepository {
     }
     if (this.dialect === 'postgres') {
       if (!final)
-        return this.hot(this.db, PG_COMMIT, [now + this.leaseMs, now, postId, this.owner, tweetId, position]);
+        return this.hot(db, PG_COMMIT, [now + this.leaseMs, now, postId, this.owner, tweetId, position]);
       // The post's new status, the item's tweet id and the event: one statement, so one round trip.
       const base = [now, now, postId, this.owner, tweetId, position];
-      if (!event) return this.hot(this.db, PG_COMMIT_FINAL, base);
-      return this.hot(this.db, PG_COMMIT_FINAL_WITH_EVENT, [...base, ...pgEventParameters(event)]);
+      if (!event) return this.hot(db, PG_COMMIT_FINAL, base);
+      return this.hot(db, PG_COMMIT_FINAL_WITH_EVENT, [...base, ...pgEventParameters(event)]);
     }
-    const commit = (db: Executor) =>
-      this.hot(db, SQLITE_COMMIT, [tweetId, postId, position, postId, this.owner]);
-    if (!final) return commit(this.db);
+    const commit = (on: Executor) =>
+      this.hot(on, SQLITE_COMMIT, [tweetId, postId, position, postId, this.owner]);
+    if (!final) return commit(db);
     // The item's tweet id, the post's new status and its event: one transaction, so one commit.
     return this.withEvent(
+      db,
       event,
-      async (db) =>
-        (await commit(db)) && this.hot(db, SQLITE_FINISH_PUBLISHED, [now, now, postId, this.owner]),
+      async (trx) =>
+        (await commit(trx)) && this.hot(trx, SQLITE_FINISH_PUBLISHED, [now, now, postId, this.owner]),
     );
   }
 
   /** Runs a fenced write and, when it happened and there is an event, records the event in the same transaction. */
   private async withEvent(
+    db: Executor,
     event: NewEvent | undefined,
     write: (db: Executor) => Promise<boolean>,
   ): Promise<boolean> {
-    if (!event) return write(this.db);
-    return this.db.transaction().execute(async (trx) => {
+    if (!event) return write(db);
+    return atomically(db, async (trx) => {
       const written = await write(trx);
       if (written) await appendEvents(trx, [event]);
       return written;
@@ -271,7 +293,7 @@ export class DeliveryRepository {
 
   /** Marks the post `published` (every item already was), with its `post.published` event. */
   finishPublished(postId: string, now: number, event: NewEvent): Promise<boolean> {
-    return this.withEvent(event, (db) =>
+    return this.withEvent(this.db, event, (db) =>
       this.fenced(db, postId, now, publishedChanges(now), undefined, true),
     );
   }
@@ -324,7 +346,7 @@ export class DeliveryRepository {
 
   /** Ends the post as `failed` or `needs_review`, with the item that decided it and the event that says so. */
   finish(postId: string, now: number, finish: Finish, event: NewEvent): Promise<boolean> {
-    return this.withEvent(event, (db) =>
+    return this.withEvent(this.db, event, (db) =>
       this.fenced(
         db,
         postId,

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import type { Clock } from '../clock.ts';
+import type { GroupCommit } from '../db/group-commit.ts';
 import type { Database } from '../db/index.ts';
 import type { XCallContext, XCallOutcome } from '../x/index.ts';
 import { chargesOf } from './charges.ts';
@@ -22,6 +23,7 @@ const DAY_MS = 86_400_000;
 export class SpendLedger {
   readonly #deps: {
     db: Kysely<Database>;
+    writes: GroupCommit;
     clock: Clock;
     log: Logger;
     prices: PriceTable;
@@ -34,7 +36,14 @@ export class SpendLedger {
   #batch: CallCharges[] | null = null;
 
   constructor(
-    deps: { db: Kysely<Database>; clock: Clock; log: Logger; prices: PriceTable; pauses: AppPauses },
+    deps: {
+      db: Kysely<Database>;
+      writes: GroupCommit;
+      clock: Clock;
+      log: Logger;
+      prices: PriceTable;
+      pauses: AppPauses;
+    },
     metrics: Registry,
   ) {
     this.#deps = deps;
@@ -83,7 +92,7 @@ export class SpendLedger {
     this.#enqueue(async () => {
       if (this.#batch === batch) this.#batch = null;
       if (await this.#deps.pauses.isPaused()) await this.#deps.pauses.resume();
-      for (const charge of await recordCharges(this.#deps.db, batch)) {
+      for (const charge of await this.#deps.writes.run((db) => recordCharges(db, batch))) {
         this.#usd.inc({ operation: charge.operation }, charge.usd);
         this.#calls.inc({ operation: charge.operation });
       }

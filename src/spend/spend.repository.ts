@@ -1,4 +1,5 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
+import { atomically, type GroupedExecutor } from '../db/group-commit.ts';
 import type { Database } from '../db/index.ts';
 import type { Operation } from './prices.ts';
 
@@ -20,15 +21,15 @@ export interface CallCharges {
 }
 
 /**
- * Records the charges of calls (in the order they were made) in one transaction: a per-day read only when its
+ * Records the charges of calls (in the order they were made) atomically: a per-day read only when its
  * resource was not billed yet that day (app-wide). Returns what was recorded.
  */
 export async function recordCharges(
-  db: Kysely<Database>,
+  db: GroupedExecutor,
   calls: readonly CallCharges[],
 ): Promise<PricedCharge[]> {
   if (calls.every((call) => call.charges.length === 0)) return [];
-  return db.transaction().execute(async (trx) => {
+  return atomically(db, async (trx) => {
     const readKey = (day: number, resourceId: string) => `${day} ${resourceId}`;
     const reads = new Map<string, { day: number; resource_id: string }>();
     for (const { day, charges } of calls)
