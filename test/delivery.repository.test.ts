@@ -18,6 +18,15 @@ describeEachDialect('delivery repository: one write for a thread item and the ne
     await handle?.destroy();
   });
 
+  const repoOf = (owner: string) =>
+    new DeliveryRepository(
+      handle.db,
+      handle.dialect,
+      owner,
+      60_000,
+      createGroupCommit(handle.db, handle.dialect),
+    );
+
   /** A due 3-item thread, claimed by a repository owned by `owner`. */
   async function claimedThread(owner: string) {
     const deps = { db: handle.db, clock };
@@ -33,13 +42,7 @@ describeEachDialect('delivery repository: one write for a thread item and the ne
       now: clock.now(),
       items,
     });
-    const repo = new DeliveryRepository(
-      handle.db,
-      handle.dialect,
-      owner,
-      60_000,
-      createGroupCommit(handle.db, handle.dialect),
-    );
+    const repo = repoOf(owner);
     const claimed = await repo.claim(clock.now(), 10);
     expect(claimed.map((p) => p.id)).toContain(id);
     return { id, repo };
@@ -77,5 +80,62 @@ describeEachDialect('delivery repository: one write for a thread item and the ne
       ['pending', null],
       ['pending', null],
     ]);
+  });
+
+  it('begins and publishes several posts at the same moment together, each behind its own fence', async () => {
+    const owner = 'worker-c';
+    const repo = repoOf(owner);
+    const deps = { db: handle.db, clock };
+    const user = await makeUser(deps);
+    const account = await makeAccount(deps, user.id);
+    const ids = [randomUUID(), randomUUID(), randomUUID()];
+    for (const id of ids) {
+      await insertPost(handle.db, {
+        id,
+        userId: user.id,
+        accountId: account.id,
+        scheduledAt: clock.now(),
+        now: clock.now(),
+        items: [{ text: `post ${id}`, mediaIds: [] }],
+      });
+    }
+    expect((await repo.claim(clock.now(), 50)).map((p) => p.id)).toEqual(expect.arrayContaining(ids));
+    // The second post's lease is lost: only its writes are refused.
+    await handle.db
+      .updateTable('posts')
+      .set({ lease_owner: 'someone-else' })
+      .where('id', '=', ids[1]!)
+      .execute();
+    const now = clock.now();
+    expect(await Promise.all(ids.map((id) => repo.beginSend(id, 0, now)))).toEqual([true, false, true]);
+    const event = (id: string) => ({
+      type: 'post.published' as const,
+      userId: user.id,
+      at: now,
+      data: { postId: id, accountId: account.id, status: 'published' as const, items: [] },
+    });
+    expect(
+      await Promise.all(
+        ids.map((id, i) => repo.commitPublished(id, 0, `${9000 + i}`, now, true, undefined, event(id))),
+      ),
+    ).toEqual([true, false, true]);
+    const posts = await handle.db
+      .selectFrom('posts')
+      .innerJoin('post_items', 'post_items.post_id', 'posts.id')
+      .select(['posts.id', 'posts.status', 'post_items.tweet_id', 'posts.lease_owner'])
+      .where('posts.id', 'in', ids)
+      .execute();
+    expect(Object.fromEntries(posts.map((p) => [p.id, [p.status, p.tweet_id, p.lease_owner]]))).toEqual({
+      [ids[0]!]: ['published', '9000', null],
+      [ids[1]!]: ['publishing', null, 'someone-else'],
+      [ids[2]!]: ['published', '9002', null],
+    });
+    const events = await handle.db
+      .selectFrom('events')
+      .select('subject_id')
+      .where('type', '=', 'post.published')
+      .where('subject_id', 'in', ids)
+      .execute();
+    expect(events.map((e) => e.subject_id).sort()).toEqual([ids[0], ids[2]].sort());
   });
 });

@@ -9,7 +9,7 @@ import { createTokenSealer } from '../src/accounts/index.ts';
 import { createDatabase } from '../src/db/index.ts';
 import { accountRow } from './fixtures/accounts.ts';
 import { spawnXgate, stopChild, waitFor, waitUntilReady, type XgateProcess } from './helpers/cli.ts';
-import { describeEachDialect, freePort, makeTempDir } from './helpers/index.ts';
+import { describeEachDialect, freePort, freePortWithNext, makeTempDir } from './helpers/index.ts';
 
 const running: XgateProcess[] = [];
 afterEach(async () => {
@@ -159,7 +159,7 @@ describe('sandbox exposure', () => {
   it('with HOST=0.0.0.0 the in-process emulator listens on loopback only, says so, and keeps its state 0600', async () => {
     const dir = makeTempDir('xgate-startup-');
     try {
-      const port = await freePort();
+      const port = await freePortWithNext();
       const child = start(['serve'], { XGATE_DATA_DIR: dir.path, PORT: String(port), HOST: '0.0.0.0' });
       await waitUntilReady(`http://127.0.0.1:${port}`, child);
       const sandbox = child.logLines().find((l) => l.msg.startsWith('Sandbox mode'));
@@ -196,24 +196,36 @@ describe('npm start', () => {
     const port = await freePort();
     const npm = spawn('npm', ['start', '--silent'], {
       cwd: join(import.meta.dirname, '..'),
-      env: { ...process.env, XGATE_DATA_DIR: dir.path, PORT: String(port), LOG_LEVEL: 'info' },
+      env: {
+        ...process.env,
+        XGATE_DATA_DIR: dir.path,
+        PORT: String(port),
+        // The emulator on any free port: PORT+1 may be taken by a test running beside this one.
+        XGATE_SANDBOX_EMULATOR_PORT: '0',
+        LOG_LEVEL: 'info',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
     npm.stdout?.on('data', (chunk) => {
       out += chunk;
     });
+    npm.stderr?.on('data', (chunk) => {
+      out += chunk;
+    });
+    const exited = once(npm, 'exit');
     try {
-      for (let i = 0; i < 300; i++) {
-        const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then(
+      let ready = false;
+      for (let i = 0; i < 300 && !ready && npm.exitCode === null; i++) {
+        ready = await fetch(`http://127.0.0.1:${port}/readyz`).then(
           (r) => r.ok,
           () => false,
         );
-        if (ok) break;
-        await new Promise((r) => setTimeout(r, 100));
+        if (!ready) await new Promise((r) => setTimeout(r, 100));
       }
+      expect(ready, `npm start never became ready; its output:\n${out}`).toBe(true);
       npm.kill('SIGTERM');
-      await once(npm, 'exit');
+      await exited;
       await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
       expect(out).toContain('"msg":"stopped"');
     } finally {

@@ -45,20 +45,31 @@ export async function appendEvents(db: Executor, events: readonly NewEvent[]): P
 }
 
 /**
- * PostgreSQL: a data-modifying CTE named `name` that appends one event only when the CTE `from` returned a row,
- * for a fenced statement that records its event in the same statement (the dispatcher's last write of a post).
- * Its parameters are {@link pgEventParameters}, numbered from `$first`.
+ * PostgreSQL, for a fenced statement that records events for many rows at once (the dispatcher's batches): the
+ * events as `unnest` arguments from `$first` (their values: {@link pgEventArrays}) and the columns they give, and
+ * a data-modifying CTE `name` that appends the events of the rows of `from` (a relation with those columns) that
+ * match `where` (rows without an event are skipped).
  */
-export function pgEventCte(name: string, from: string, first: number): string {
-  const p = (i: number) => `$${first + i}`;
-  return `"${name}" as (insert into "events" ("id", "tx", "user_id", "type", "subject_id", "data", "at")
-  select ${p(0)}::text, pg_current_xact_id()::text::bigint, ${p(1)}::text, ${p(2)}::text, ${p(3)}::text,
-  ${p(4)}::text, ${p(5)}::bigint from "${from}")`;
-}
+export const pgEventBatch = {
+  unnestArguments: (first: number): string =>
+    ['text', 'text', 'text', 'text', 'text', 'bigint']
+      .map((type, i) => `$${first + i}::${type}[]`)
+      .join(', '),
+  columns: '"event_id", "event_user_id", "event_type", "event_subject_id", "event_data", "event_at"',
+  cte: (name: string, from: string, where: string): string => `"${name}" as (insert into "events"
+  ("id", "tx", "user_id", "type", "subject_id", "data", "at")
+  select "event_id", pg_current_xact_id()::text::bigint, "event_user_id", "event_type", "event_subject_id",
+    "event_data", "event_at" from ${from} where (${where}) and "event_id" is not null)`,
+};
 
-/** The parameters of {@link pgEventCte}, in order. */
-export function pgEventParameters(event: NewEvent): unknown[] {
-  return [randomUUID(), event.userId, event.type, subjectOf(event), JSON.stringify(event.data), event.at];
+/** The parameters of {@link pgEventBatch}'s `unnest` arguments: one array per column, an entry per row (null: none). */
+export function pgEventArrays(events: ReadonlyArray<NewEvent | undefined>): unknown[][] {
+  const rows = events.map((event) =>
+    event
+      ? [randomUUID(), event.userId, event.type, subjectOf(event), JSON.stringify(event.data), event.at]
+      : [null, null, null, null, null, null],
+  );
+  return [0, 1, 2, 3, 4, 5].map((column) => rows.map((row) => row[column]));
 }
 
 /** Where a reader stands in the log. */

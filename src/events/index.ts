@@ -7,8 +7,8 @@ export {
   type LogPosition,
   listEvents,
   listLogEvents,
-  pgEventCte,
-  pgEventParameters,
+  pgEventArrays,
+  pgEventBatch,
 } from './events.repository.ts';
 export { eventsRoutes } from './events.routes.ts';
 export {

@@ -1,8 +1,9 @@
 import { CompiledQuery, type Kysely, type Transaction, type Updateable } from 'kysely';
+import { batchedWrite } from '../db/batched-write.ts';
 import { atomically, type GroupCommit } from '../db/group-commit.ts';
 import type { Database, DialectName } from '../db/index.ts';
 import type { PostItemStatus, PostItemsTable, PostStatus, PostsTable } from '../db/schema.ts';
-import { appendEvents, type NewEvent, pgEventCte, pgEventParameters } from '../events/index.ts';
+import { appendEvents, type NewEvent, pgEventArrays, pgEventBatch } from '../events/index.ts';
 
 /** One item of a claimed post, as the publisher needs it. */
 export interface ClaimedItem {
@@ -69,6 +70,43 @@ export class DeliveryRepository {
     /** The per-item writes (begin, commit) go through it: on SQLite, posts in flight share commits. */
     private readonly writes: GroupCommit,
   ) {}
+
+  /** PostgreSQL: the attempts begun while the previous statement was in flight, as one statement. */
+  readonly #begins = batchedWrite(
+    async (inputs: readonly { postId: string; position: number; now: number }[]) => {
+      const result = await this.db.executeQuery<{ post_id: string }>(
+        CompiledQuery.raw(PG_BEGIN_SEND_BATCH, [
+          inputs.map((i) => i.postId),
+          inputs.map((i) => i.position),
+          inputs.map((i) => i.now),
+          this.owner,
+          this.leaseMs,
+        ]),
+      );
+      const begun = new Set(result.rows.map((row) => row.post_id));
+      return inputs.map((i) => begun.has(i.postId));
+    },
+  );
+
+  /** PostgreSQL: the posts published (last item's tweet id, status, event) while the previous statement was in flight. */
+  readonly #finals = batchedWrite(
+    async (
+      inputs: readonly { postId: string; position: number; tweetId: string; now: number; event?: NewEvent }[],
+    ) => {
+      const result = await this.db.executeQuery<{ post_id: string }>(
+        CompiledQuery.raw(PG_COMMIT_FINAL_BATCH, [
+          inputs.map((i) => i.postId),
+          inputs.map((i) => i.position),
+          inputs.map((i) => i.tweetId),
+          inputs.map((i) => i.now),
+          this.owner,
+          ...pgEventArrays(inputs.map((i) => i.event)),
+        ]),
+      );
+      const committed = new Set(result.rows.map((row) => row.post_id));
+      return inputs.map((i) => committed.has(i.postId));
+    },
+  );
 
   /** When the next `scheduled` post comes due (epoch ms), or null when none is scheduled: one index lookup. */
   async nextDueAt(): Promise<number | null> {
@@ -177,12 +215,24 @@ export class DeliveryRepository {
 
   /** Extends the lease of every post this worker holds. Returns how many it still holds. */
   async renewLeases(now: number): Promise<number> {
-    const result = await this.db
+    const mine = this.db
       .updateTable('posts')
       .set({ lease_until: now + this.leaseMs })
       .where('lease_owner', '=', this.owner)
-      .where('status', '=', 'publishing')
-      .executeTakeFirst();
+      .where('status', '=', 'publishing');
+    // PostgreSQL: rows locked in id order, as the batched writes lock them, so the two never deadlock.
+    const result = await (this.dialect === 'postgres'
+      ? mine.where('id', 'in', (eb) =>
+          eb
+            .selectFrom('posts')
+            .select('id')
+            .where('lease_owner', '=', this.owner)
+            .where('status', '=', 'publishing')
+            .orderBy('id')
+            .forUpdate(),
+        )
+      : mine
+    ).executeTakeFirst();
     return Number(result.numUpdatedRows);
   }
 
@@ -191,14 +241,9 @@ export class DeliveryRepository {
    * False when the lease is lost (then the item must not be sent).
    */
   beginSend(postId: string, position: number, now: number): Promise<boolean> {
+    if (this.dialect === 'postgres') return this.#begins({ postId, position, now });
     return this.writes.run((db) =>
-      this.hot(
-        db,
-        this.dialect === 'postgres' ? PG_BEGIN_SEND : SQLITE_BEGIN_SEND,
-        this.dialect === 'postgres'
-          ? [now + this.leaseMs, now, postId, this.owner, now, position]
-          : [now, postId, position, postId, this.owner],
-      ),
+      this.hot(db, SQLITE_BEGIN_SEND, [now, postId, position, postId, this.owner]),
     );
   }
 
@@ -218,6 +263,9 @@ export class DeliveryRepository {
     next?: number,
     event?: NewEvent,
   ): Promise<boolean> {
+    if (this.dialect === 'postgres' && final && next === undefined) {
+      return this.#finals({ postId, position, tweetId, now, ...(event && { event }) });
+    }
     return this.writes.run((db) =>
       this.#commitPublished(db, postId, position, tweetId, now, final, next, event),
     );
@@ -246,10 +294,6 @@ export class DeliveryRepository {
     if (this.dialect === 'postgres') {
       if (!final)
         return this.hot(db, PG_COMMIT, [now + this.leaseMs, now, postId, this.owner, tweetId, position]);
-      // The post's new status, the item's tweet id and the event: one statement, so one round trip.
-      const base = [now, now, postId, this.owner, tweetId, position];
-      if (!event) return this.hot(db, PG_COMMIT_FINAL, base);
-      return this.hot(db, PG_COMMIT_FINAL_WITH_EVENT, [...base, ...pgEventParameters(event)]);
     }
     const commit = (on: Executor) =>
       this.hot(on, SQLITE_COMMIT, [tweetId, postId, position, postId, this.owner]);
@@ -459,18 +503,9 @@ const SQLITE_FINISH_PUBLISHED = `update "posts" set "status" = 'published', "pub
 /** PostgreSQL: `$1` lease_until, `$2` updated_at, `$3` post id, `$4` owner. */
 const PG_FENCE_RENEW = `with "fence" as (update "posts" set "lease_until" = $1, "updated_at" = $2
   where "id" = $3 and "lease_owner" = $4 and "status" = 'publishing' returning "id")`;
-/** PostgreSQL: `$1` published_at, `$2` updated_at, `$3` post id, `$4` owner. */
-const PG_FENCE_PUBLISHED = `with "fence" as (update "posts" set "status" = 'published', "published_at" = $1,
-  "error_code" = null, "error_message" = null, "lease_owner" = null, "lease_until" = null, "updated_at" = $2
-  where "id" = $3 and "lease_owner" = $4 and "status" = 'publishing' returning "id")`;
-const PG_BEGIN_SEND = `${PG_FENCE_RENEW} update "post_items" set "status" = 'sending', "attempt_started_at" = $5,
-  "error_message" = null where "post_id" in (select "id" from "fence") and "position" = $6 returning "post_id"`;
 const PG_ITEM_PUBLISHED = `update "post_items" set "status" = 'published', "tweet_id" = $5, "error_message" = null
   where "post_id" in (select "id" from "fence") and "position" = $6 returning "post_id"`;
 const PG_COMMIT = `${PG_FENCE_RENEW} ${PG_ITEM_PUBLISHED}`;
-const PG_COMMIT_FINAL = `${PG_FENCE_PUBLISHED} ${PG_ITEM_PUBLISHED}`;
-/** PG_COMMIT_FINAL that also appends the `post.published` event (`$7`…`$12`) when the fence held. */
-const PG_COMMIT_FINAL_WITH_EVENT = `${PG_FENCE_PUBLISHED}, ${pgEventCte('event', 'fence', 7)} ${PG_ITEM_PUBLISHED}`;
 /** PostgreSQL: `$5` tweet id of item `$6`; item `$7` begins its attempt at `$2`. */
 const PG_COMMIT_AND_BEGIN = `${PG_FENCE_RENEW} update "post_items" set
   "status" = case when "position" = $6 then 'published' else 'sending' end,
@@ -478,3 +513,45 @@ const PG_COMMIT_AND_BEGIN = `${PG_FENCE_RENEW} update "post_items" set
   "attempt_started_at" = case when "position" = $6 then "attempt_started_at" else $2 end,
   "error_message" = null
   where "post_id" in (select "id" from "fence") and "position" in ($6, $7) returning "post_id"`;
+
+/**
+ * Attempts begun, many posts at once: `$1` post ids, `$2` positions, `$3` times (arrays, one entry per post), `$4`
+ * owner, `$5` lease length. The posts are locked in id order first, so two batches never wait on each other for
+ * them in a circle (PG_COMMIT_FINAL_BATCH likewise).
+ */
+const PG_BEGIN_SEND_BATCH = `with "input" as (
+  select * from unnest($1::text[], $2::int[], $3::bigint[]) as "input"("post_id", "position", "now")
+), "locked" as (
+  select "id" from "posts" where "id" = any($1::text[]) and "lease_owner" = $4 and "status" = 'publishing'
+  order by "id" for update
+), "fence" as (
+  update "posts" set "lease_until" = "input"."now" + $5, "updated_at" = "input"."now" from "input"
+  where "posts"."id" = "input"."post_id" and "posts"."id" in (select "id" from "locked")
+    and "posts"."lease_owner" = $4 and "posts"."status" = 'publishing'
+  returning "posts"."id"
+)
+update "post_items" set "status" = 'sending', "attempt_started_at" = "input"."now", "error_message" = null
+from "input" where "post_items"."post_id" = "input"."post_id" and "post_items"."position" = "input"."position"
+  and "post_items"."post_id" in (select "id" from "fence")
+returning "post_items"."post_id"`;
+/**
+ * Posts published, each with its last item's tweet id and its `post.published` event: `$1` post ids, `$2`
+ * positions, `$3` tweet ids, `$4` times, `$5` owner, `$6`…`$11` the events' columns (pgEventParameters).
+ */
+const PG_COMMIT_FINAL_BATCH = `with "input" as (
+  select * from unnest($1::text[], $2::int[], $3::text[], $4::bigint[], ${pgEventBatch.unnestArguments(6)})
+    as "input"("post_id", "position", "tweet_id", "now", ${pgEventBatch.columns})
+), "locked" as (
+  select "id" from "posts" where "id" = any($1::text[]) and "lease_owner" = $5 and "status" = 'publishing'
+  order by "id" for update
+), "fence" as (
+  update "posts" set "status" = 'published', "published_at" = "input"."now", "error_code" = null,
+    "error_message" = null, "lease_owner" = null, "lease_until" = null, "updated_at" = "input"."now"
+  from "input" where "posts"."id" = "input"."post_id" and "posts"."id" in (select "id" from "locked")
+    and "posts"."lease_owner" = $5 and "posts"."status" = 'publishing'
+  returning "posts"."id"
+), ${pgEventBatch.cte('event', '"input"', '"post_id" in (select "id" from "fence")')}
+update "post_items" set "status" = 'published', "tweet_id" = "input"."tweet_id", "error_message" = null
+from "input" where "post_items"."post_id" = "input"."post_id" and "post_items"."position" = "input"."position"
+  and "post_items"."post_id" in (select "id" from "fence")
+returning "post_items"."post_id"`;

@@ -22,6 +22,6 @@ export {
   type TestHttpClient,
   type TestResponse,
 } from './http-client.ts';
-export { freePort } from './ports.ts';
+export { freePort, freePortWithNext } from './ports.ts';
 export { budgetHoursDrift, countRows } from './rows.ts';
 export { startTestService, TEST_X_CLIENT_ID, type TestService } from './service.ts';
