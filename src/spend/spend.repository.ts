@@ -29,7 +29,8 @@ export async function recordCharges(
   calls: readonly CallCharges[],
 ): Promise<PricedCharge[]> {
   if (calls.every((call) => call.charges.length === 0)) return [];
-  return atomically(db, async (trx) => {
+  const perDayReads = calls.some((call) => call.charges.some((charge) => charge.perDay));
+  const record = async (trx: GroupedExecutor): Promise<PricedCharge[]> => {
     const readKey = (day: number, resourceId: string) => `${day} ${resourceId}`;
     const reads = new Map<string, { day: number; resource_id: string }>();
     for (const { day, charges } of calls)
@@ -81,7 +82,9 @@ export async function recordCharges(
         .execute();
     }
     return billed;
-  });
+  };
+  // Without per-day reads it is one statement, atomic by itself: no transaction (two round trips on PostgreSQL).
+  return perDayReads ? atomically(db, record) : record(db);
 }
 
 export interface SpendRow {
