@@ -9,6 +9,7 @@ import { accountRow } from '../test/fixtures/accounts.ts';
 import { startTestService } from '../test/helpers/service.ts';
 import { benchDatabase } from './databases.ts';
 import { httpLoad } from './process.ts';
+import { profiled } from './profile.ts';
 
 /**
  * `npm run bench -- create`: `POST /api/v1/posts` with CLIENTS clients in flight (in a thread of their own, after a
@@ -17,7 +18,8 @@ import { httpLoad } from './process.ts';
  * PostgreSQL. Each measured create is scheduled at a random time in the same days, so it is checked against the full
  * queue.
  *
- * Sizes: XGATE_BENCH_CREATES (per backlog, 2,000), XGATE_BENCH_DIALECTS.
+ * Sizes: XGATE_BENCH_CREATES (per backlog, 2,000), XGATE_BENCH_DIALECTS. XGATE_BENCH_CPU_PROFILE=DIR: a CPU profile
+ * of each measured run (this process: the service; the clients' thread is not in it).
  */
 const CREATES = Number(process.env.XGATE_BENCH_CREATES ?? 2000);
 const CLIENTS = 16;
@@ -117,7 +119,7 @@ async function createRun(dialect: string): Promise<Record<string, unknown>> {
     const results: Record<string, number> = {};
     for (const backlog of BACKLOGS) {
       await fill(backlog);
-      results[`backlog${backlog}`] = await createAll(CREATES);
+      results[`backlog${backlog}`] = await profiled(`create-${dialect}-${backlog}`, () => createAll(CREATES));
     }
     return { clients: CLIENTS, creates: CREATES, postsPerSecond: results };
   } finally {

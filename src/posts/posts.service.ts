@@ -169,12 +169,13 @@ export class PostsService {
     }
     const scheduledAt = this.#checkSchedule(input.scheduledAt, now);
     const items = await this.#checkItems(userId, account, drafts);
-    const budget = await this.#budgetGuard(account, scheduledAt, items.length);
+    const id = randomUUID();
+    const budget = await this.#budgetGuard(account, scheduledAt, items.length, id);
     const estimatedCostUsd = this.deps.spending.estimate(items.map((item) => item.text));
     return this.#store(
       account,
       {
-        id: randomUUID(),
+        id,
         userId,
         accountId: account.id,
         scheduledAt,
@@ -184,7 +185,7 @@ export class PostsService {
         linkInReply,
       },
       options,
-      [budget, ...spendGuard(spending, account, scheduledAt, estimatedCostUsd)],
+      [budget, ...spendGuard(spending, account, scheduledAt, estimatedCostUsd, id)],
     );
   }
 
@@ -210,7 +211,12 @@ export class PostsService {
     };
   }
 
-  /** Stores a new post of `account` with its `post.scheduled` event (and `options.inTransaction`) in one transaction. */
+  /**
+   * Stores a new post of `account` with its `post.scheduled` event (and `options.inTransaction`) in one transaction,
+   * if its `guards` (built to leave this post out of what they count) pass. The guards run last: on PostgreSQL
+   * they lock the budget windows until the commit, and after the lock the transaction only reads and commits, so
+   * concurrent creates wait on one another for as short a time as possible and never while holding a row.
+   */
   async #store(
     account: PostingAccount,
     post: NewPost & { items: DraftItem[] },
@@ -218,10 +224,10 @@ export class PostsService {
     guards: readonly BudgetGuard[] = [],
   ): Promise<Post> {
     return this.deps.db.transaction().execute(async (trx) => {
-      for (const guard of guards) await guard(trx);
       const created = await insertPost(trx, post, account.username);
       await appendEvents(trx, [scheduledEvent(post)]);
       await options.inTransaction?.(trx, { id: post.id });
+      for (const guard of guards) await guard(trx);
       return created;
     });
   }
@@ -256,7 +262,12 @@ export class PostsService {
         linkInReply,
       };
       try {
-        return await this.#store(account, post, options, spendGuard(spending, account, at, estimatedCostUsd));
+        return await this.#store(
+          account,
+          post,
+          options,
+          spendGuard(spending, account, at, estimatedCostUsd, post.id),
+        );
       } catch (error) {
         if (!isUniqueViolation(error) || attempt >= QUEUE_ATTEMPTS) throw error;
       }
