@@ -27,21 +27,26 @@ describeEachDialect('delivery repository: one write for a thread item and the ne
       createGroupCommit(handle.db, handle.dialect),
     );
 
-  /** A due 3-item thread, claimed by a repository owned by `owner`. */
-  async function claimedThread(owner: string) {
+  /** A post due now with these items' texts, of a new user's account. */
+  async function duePost(texts: readonly string[]) {
     const deps = { db: handle.db, clock };
     const user = await makeUser(deps);
     const account = await makeAccount(deps, user.id);
     const id = randomUUID();
-    const items = ['one', 'two', 'three'].map((text) => ({ text, mediaIds: [] }));
     await insertPost(handle.db, {
       id,
       userId: user.id,
       accountId: account.id,
       scheduledAt: clock.now(),
       now: clock.now(),
-      items,
+      items: texts.map((text) => ({ text, mediaIds: [] })),
     });
+    return { id, user, account };
+  }
+
+  /** A due 3-item thread, claimed by a repository owned by `owner`. */
+  async function claimedThread(owner: string) {
+    const { id } = await duePost(['one', 'two', 'three']);
     const repo = repoOf(owner);
     const claimed = await repo.claim(clock.now(), 10);
     expect(claimed.map((p) => p.id)).toContain(id);
@@ -85,20 +90,9 @@ describeEachDialect('delivery repository: one write for a thread item and the ne
   it('begins and publishes several posts at the same moment together, each behind its own fence', async () => {
     const owner = 'worker-c';
     const repo = repoOf(owner);
-    const deps = { db: handle.db, clock };
-    const user = await makeUser(deps);
-    const account = await makeAccount(deps, user.id);
-    const ids = [randomUUID(), randomUUID(), randomUUID()];
-    for (const id of ids) {
-      await insertPost(handle.db, {
-        id,
-        userId: user.id,
-        accountId: account.id,
-        scheduledAt: clock.now(),
-        now: clock.now(),
-        items: [{ text: `post ${id}`, mediaIds: [] }],
-      });
-    }
+    const due: Array<Awaited<ReturnType<typeof duePost>>> = [];
+    for (const text of ['first', 'second', 'third']) due.push(await duePost([text]));
+    const ids = due.map((p) => p.id);
     expect((await repo.claim(clock.now(), 50)).map((p) => p.id)).toEqual(expect.arrayContaining(ids));
     // The second post's lease is lost: only its writes are refused.
     await handle.db
@@ -108,15 +102,15 @@ describeEachDialect('delivery repository: one write for a thread item and the ne
       .execute();
     const now = clock.now();
     expect(await Promise.all(ids.map((id) => repo.beginSend(id, 0, now)))).toEqual([true, false, true]);
-    const event = (id: string) => ({
+    const event = (i: number) => ({
       type: 'post.published' as const,
-      userId: user.id,
+      userId: due[i]!.user.id,
       at: now,
-      data: { postId: id, accountId: account.id, status: 'published' as const, items: [] },
+      data: { postId: ids[i]!, accountId: due[i]!.account.id, status: 'published' as const, items: [] },
     });
     expect(
       await Promise.all(
-        ids.map((id, i) => repo.commitPublished(id, 0, `${9000 + i}`, now, true, undefined, event(id))),
+        ids.map((id, i) => repo.commitPublished(id, 0, `${9000 + i}`, now, true, undefined, event(i))),
       ),
     ).toEqual([true, false, true]);
     const posts = await handle.db

@@ -12,6 +12,16 @@ import { type CallCharges, recordCharges } from './spend.repository.ts';
 
 const DAY_MS = 86_400_000;
 
+interface SpendLedgerDeps {
+  db: Kysely<Database>;
+  /** The ledger's writes share commits with the dispatcher's (see `src/db/group-commit.ts`). */
+  writes: GroupCommit;
+  clock: Clock;
+  log: Logger;
+  prices: PriceTable;
+  pauses: AppPauses;
+}
+
 /**
  * The spend ledger: every v2 call X answered is priced by the price table (reads once per resource and UTC day)
  * and recorded per X account and day; the operator's totals are the Prometheus counters
@@ -21,31 +31,14 @@ const DAY_MS = 86_400_000;
  * The X client reports synchronously; writes are queued in order (calls batched) and `flush()` waits for them.
  */
 export class SpendLedger {
-  readonly #deps: {
-    db: Kysely<Database>;
-    writes: GroupCommit;
-    clock: Clock;
-    log: Logger;
-    prices: PriceTable;
-    pauses: AppPauses;
-  };
+  readonly #deps: SpendLedgerDeps;
   readonly #usd: Counter<'operation'>;
   readonly #calls: Counter<'operation'>;
   #queue: Promise<void> = Promise.resolve();
   /** The calls waiting for the next write (null: the next call starts one). */
   #batch: CallCharges[] | null = null;
 
-  constructor(
-    deps: {
-      db: Kysely<Database>;
-      writes: GroupCommit;
-      clock: Clock;
-      log: Logger;
-      prices: PriceTable;
-      pauses: AppPauses;
-    },
-    metrics: Registry,
-  ) {
+  constructor(deps: SpendLedgerDeps, metrics: Registry) {
     this.#deps = deps;
     this.#usd = new Counter({
       name: 'xgate_x_spend_usd_total',
