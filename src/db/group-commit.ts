@@ -1,4 +1,4 @@
-import { type Kysely, sql, type Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Database, DialectName } from './index.ts';
 
 /** Where a grouped write runs: the group's transaction on SQLite, the pool on PostgreSQL. */
@@ -6,10 +6,11 @@ export type GroupedExecutor = Kysely<Database> | Transaction<Database>;
 
 /**
  * Small writes from many callers committed together. On SQLite (one writer, and a commit costs about as much as
- * the writes in it) the writes requested during one turn of the event loop run in one transaction, each in a
- * savepoint of its own, and each caller hears back after the commit: a write that throws is rolled back alone and
- * rejects alone; a failed commit rejects them all (none was written). On PostgreSQL each write runs at once on
- * the pool, whose connections already write in parallel.
+ * the writes in it) the writes requested during one turn of the event loop run in one transaction, and each caller
+ * hears back after the commit. Should one of them throw, or the commit fail, that transaction is rolled back and
+ * each write of the group runs again alone, in a transaction of its own, so every caller gets its own outcome: a
+ * write may therefore run twice, and must only touch the database. On PostgreSQL each write runs at once on the
+ * pool, whose connections already write in parallel.
  *
  * A write must not open a transaction itself: use {@link atomically} for several statements that go together.
  */
@@ -30,28 +31,26 @@ export function createGroupCommit(db: Kysely<Database>, dialect: DialectName): G
   async function flush(): Promise<void> {
     const group = queued;
     queued = [];
-    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    let values: unknown[];
     try {
-      await db.transaction().execute(async (trx) => {
-        for (const { write } of group) {
-          await sql`savepoint grouped`.execute(trx);
-          try {
-            outcomes.push({ ok: true, value: await write(trx) });
-          } catch (error) {
-            await sql`rollback to grouped`.execute(trx);
-            outcomes.push({ ok: false, error });
-          }
-          await sql`release grouped`.execute(trx);
-        }
+      values = await db.transaction().execute(async (trx) => {
+        const written: unknown[] = [];
+        for (const { write } of group) written.push(await write(trx));
+        return written;
       });
     } catch (error) {
-      for (const { reject } of group) reject(error);
+      // Rolled back: nothing of the group was written. Each write again alone, to give each its own outcome.
+      if (group.length === 1) {
+        group[0]!.reject(error);
+        return;
+      }
+      for (const { write, resolve, reject } of group) {
+        db.transaction().execute(write).then(resolve, reject);
+      }
       return;
     }
-    group.forEach(({ resolve, reject }, i) => {
-      const outcome = outcomes[i]!;
-      if (outcome.ok) resolve(outcome.value);
-      else reject(outcome.error);
+    group.forEach(({ resolve }, i) => {
+      resolve(values[i]);
     });
   }
 

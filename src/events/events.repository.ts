@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type Kysely, sql, type Transaction } from 'kysely';
+import { CompiledQuery, type Kysely, sql, type Transaction } from 'kysely';
 import { isPostgres } from '../db/index.ts';
 import type { Database } from '../db/schema.ts';
 import type { EventType, NewEvent, StoredEvent } from './events.types.ts';
@@ -27,21 +27,35 @@ function subjectOf(event: NewEvent): string {
  */
 export async function appendEvents(db: Executor, events: readonly NewEvent[]): Promise<void> {
   if (events.length === 0) return;
-  const tx = isPostgres(db) ? sql<number>`pg_current_xact_id()::text::bigint` : sql<number>`0`;
-  await db
-    .insertInto('events')
-    .values(
-      events.map((event) => ({
-        id: randomUUID(),
-        tx,
-        user_id: event.userId,
-        type: event.type,
-        subject_id: subjectOf(event),
-        data: JSON.stringify(event.data),
-        at: event.at,
-      })),
-    )
-    .execute();
+  // Fixed SQL rather than a built query: the dispatcher appends an event for every post it publishes.
+  const postgres = isPostgres(db);
+  const parameters = events.flatMap((event) => [
+    randomUUID(),
+    event.userId,
+    event.type,
+    subjectOf(event),
+    JSON.stringify(event.data),
+    event.at,
+  ]);
+  await db.executeQuery(CompiledQuery.raw(insertEventsSql(postgres, events.length), parameters));
+}
+
+const insertEventsSqlCache = new Map<string, string>();
+
+/** `insert into events` of `count` rows; `tx` is the inserting transaction's id on PostgreSQL, 0 on SQLite. */
+function insertEventsSql(postgres: boolean, count: number): string {
+  const key = `${postgres} ${count}`;
+  let text = insertEventsSqlCache.get(key);
+  if (!text) {
+    const rows = Array.from({ length: count }, (_, row) => {
+      const p = (column: number) => (postgres ? `$${row * 6 + column + 1}` : '?');
+      const tx = postgres ? 'pg_current_xact_id()::text::bigint' : '0';
+      return `(${p(0)}, ${tx}, ${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)})`;
+    });
+    text = `insert into "events" ("id", "tx", "user_id", "type", "subject_id", "data", "at") values ${rows.join(', ')}`;
+    if (count <= 16) insertEventsSqlCache.set(key, text);
+  }
+  return text;
 }
 
 /**
