@@ -62,6 +62,9 @@ await build({
     js: "import { createRequire as __xgateRequire } from 'node:module'; const require = __xgateRequire(import.meta.url);",
   },
   plugins: [cjsDynamicImportNamedExports(['cookie'])],
+  // twitter-text requires Node's deprecated built-in punycode; Node warns about it once the code is outside
+  // node_modules, so the bundle takes the userland package of the same API instead.
+  alias: { punycode: 'punycode/punycode.js' },
   outdir: out,
   sourcemap: true,
   logLevel: 'warning',
