@@ -63,7 +63,7 @@ export interface DeliveryHarness {
     bytes: Uint8Array,
     altText?: string,
   ): Promise<string>;
-  /** Runs the dispatcher until nothing is due and nothing is in flight. */
+  /** Runs the dispatcher until nothing is due and nothing is in flight, then waits for the spend ledger. */
   drain(): Promise<number>;
   post(id: string): Promise<{
     status: string;
@@ -176,7 +176,14 @@ export async function startDeliveryHarness(
         .execute();
       return id;
     },
-    drain: () => dispatcher.runOnce(new AbortController().signal),
+    async drain() {
+      const handled = await dispatcher.runOnce(new AbortController().signal);
+      // The spend ledger writes after the posts' own commits; on PostgreSQL a reader of the event log sees only
+      // what transactions older than every running one wrote, so an insert still in flight would hide the last
+      // events from a reader that comes straight after.
+      await deps.spend.flush();
+      return handled;
+    },
     async post(id) {
       const row = await db.selectFrom('posts').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
       const items = await db
