@@ -106,4 +106,48 @@ describeEachDialect('the budget’s hourly counts', (ctx) => {
     expect((await create(2, nextSlotAt)).status).toBe(201);
     expect(await drift()).toEqual([]);
   });
+  it('store the creates sent at once together, and still refuse exactly at the limit', async () => {
+    const { db } = service.app.deps;
+    // Far from any limit: 12 creates on 12 different days, all at once. All are stored, each with its event; on
+    // PostgreSQL creates that arrive while another is being stored share its transaction (their events' `tx`).
+    const far = Math.ceil(Date.now() / HOUR) * HOUR + 90 * 24 * HOUR;
+    const spread = await Promise.all(
+      Array.from({ length: 12 }, (_, n) => create(n % 3, far + n * 24 * HOUR)),
+    );
+    expect(spread.map((answer) => answer.status)).toEqual(new Array(12).fill(201));
+    const events = await db
+      .selectFrom('events')
+      .select(['subject_id', 'tx'])
+      .where('type', '=', 'post.scheduled')
+      .where(
+        'subject_id',
+        'in',
+        spread.map((answer) => answer.json.id as string),
+      )
+      .execute();
+    expect(events).toHaveLength(12);
+    if (ctx.dialect === 'postgres') expect(new Set(events.map((e) => e.tx)).size).toBeLessThan(12);
+
+    // Near the limit: 30 creates at once into one day of the free tier. A batch that would pass the limit is
+    // stored one post at a time instead, so exactly the app's 17 are accepted, and each of the others is told the
+    // next free slot.
+    const day = far + 200 * 24 * HOUR;
+    const burst = await Promise.all(Array.from({ length: 30 }, (_, n) => create(n % 3, day + n * 60_000)));
+    const accepted = burst.filter((answer) => answer.status === 201);
+    const refused = burst.filter((answer) => answer.status === 422);
+    expect(accepted).toHaveLength(17);
+    expect(refused).toHaveLength(13);
+    for (const answer of refused) {
+      expect(answer.json.error.code).toBe('rate_budget_exceeded');
+      expect(answer.json.error.details.nextSlotAt).toBeGreaterThan(day + 24 * HOUR - 1);
+    }
+    const stored = await db
+      .selectFrom('posts')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('next_attempt_at', '>=', day)
+      .where('next_attempt_at', '<', day + 24 * HOUR)
+      .executeTakeFirstOrThrow();
+    expect(Number(stored.n)).toBe(17);
+    expect(await drift()).toEqual([]);
+  });
 });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Insertable, Kysely, Selectable, Transaction, Updateable } from 'kysely';
+import { batchedRead } from '../db/batched.ts';
 import type { AccountStatus, AccountsTable, Database } from '../db/schema.ts';
 import { appendEvents, type NewEvent } from '../events/index.ts';
 
@@ -49,8 +50,19 @@ export async function findAccountRow(
   db: Kysely<Database>,
   accountId: string,
 ): Promise<AccountRow | undefined> {
-  return db.selectFrom('accounts').selectAll().where('id', '=', accountId).executeTakeFirst();
+  return accountRows(db, accountId);
 }
+
+/** The dispatcher reads an account for every post it sends: the reads of one moment share a statement. */
+const accountRows = batchedRead(async (db, ids: readonly string[]) => {
+  const rows = await db
+    .selectFrom('accounts')
+    .selectAll()
+    .where('id', 'in', [...new Set(ids)])
+    .execute();
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  return ids.map((id) => byId.get(id));
+});
 
 /** The account if it belongs to `userId`; undefined otherwise (another user's account is "not found"). */
 export async function findAccountOfUser(

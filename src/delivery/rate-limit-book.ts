@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
+import { batchedRead } from '../db/batched.ts';
 import type { Database } from '../db/index.ts';
 import type { XCallContext, XRateLimitInfo, XRateWindow } from '../x/index.ts';
 
@@ -34,6 +35,28 @@ export interface KnownLimit {
   updatedAt: number;
 }
 
+/** Every create reads what X said of its budgets: the reads of one moment share a statement. */
+const knownLimits = batchedRead(async (db, keys: ReadonlyArray<{ xUserId: string; endpoint: string }>) => {
+  const rows = await db
+    .selectFrom('rate_limits')
+    .select(['scope', 'endpoint', 'remaining', 'reset_at', 'updated_at'])
+    .where('endpoint', 'in', [...new Set(keys.map((key) => key.endpoint))])
+    .where('scope', 'in', ['app', ...new Set(keys.map((key) => userScope(key.xUserId)))])
+    .execute();
+  return keys.map(({ xUserId, endpoint }) =>
+    rows
+      .filter((r) => r.endpoint === endpoint && (r.scope === 'app' || r.scope === userScope(xUserId)))
+      .map(
+        (r): KnownLimit => ({
+          scope: r.scope === 'app' ? 'app' : 'user',
+          remaining: Number(r.remaining),
+          resetAt: Number(r.reset_at),
+          updatedAt: Number(r.updated_at),
+        }),
+      ),
+  );
+});
+
 /**
  * What X last said about its budgets, per account (`user:<xUserId>`) and per app (`app`), for each endpoint
  * and window (`15m` = `x-rate-limit-*`, `24h` = `x-user-limit-24hour-*` / `x-app-limit-24hour-*`).
@@ -57,18 +80,7 @@ export class RateLimitBook {
    * (the budget check at schedule time reads it; only this book writes `rate_limits`).
    */
   async known(xUserId: string, endpoint: string): Promise<KnownLimit[]> {
-    const rows = await this.db
-      .selectFrom('rate_limits')
-      .select(['scope', 'remaining', 'reset_at', 'updated_at'])
-      .where('endpoint', '=', endpoint)
-      .where('scope', 'in', ['app', userScope(xUserId)])
-      .execute();
-    return rows.map((r) => ({
-      scope: r.scope === 'app' ? 'app' : 'user',
-      remaining: Number(r.remaining),
-      resetAt: Number(r.reset_at),
-      updatedAt: Number(r.updated_at),
-    }));
+    return knownLimits(this.db, { xUserId, endpoint });
   }
 
   /** Remembers the windows one X response reported. Never throws. */

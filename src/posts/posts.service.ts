@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config/index.ts';
-import { isUniqueViolation } from '../db/index.ts';
+import { batched } from '../db/batched.ts';
+import { isPostgres, isUniqueViolation } from '../db/index.ts';
 import type { Database, PostStatus } from '../db/schema.ts';
 import type { KnownLimit, RateLimitBook } from '../delivery/rate-limit-book.ts';
 import { AppError, ConflictError, NotFoundError, ServiceUnavailableError } from '../errors/index.ts';
@@ -25,13 +26,14 @@ import { DELETABLE_STATUSES, FINAL_STATUSES } from './post-status.ts';
 import { PostRuleError, ReferenceNotFoundError } from './posts.errors.ts';
 import {
   BUDGET_HOUR_MS,
+  type BudgetRange,
   cancelScheduledPost,
   type DraftItem,
   findAccountIdByUsername,
   findPost,
   findPostingAccount,
   findPostStatus,
-  insertPost,
+  insertPosts,
   type ListPosition,
   listPosts,
   listQueue,
@@ -104,6 +106,8 @@ export interface ImportProblem {
 }
 
 const DAY_MS = 86_400_000;
+/** Posts of an import inserted per statement (within SQLite's limit on bound values, with long threads). */
+const IMPORT_INSERT_CHUNK = 50;
 /** How often "add to queue" tries again when another request took the slot it chose at the same moment. */
 const QUEUE_ATTEMPTS = 30;
 
@@ -132,15 +136,49 @@ interface BudgetPlan {
   record(xUserId: string, at: number, tweets: number): void;
 }
 
-/** Pieces each budget window's neighbourhood is cut into by the quick check of `#budgetGuard`. */
+/** Pieces each budget window's neighbourhood is cut into by the quick check of `#budgetCheck`. */
 const PARTS = 8;
 
 const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);
 
 const floorTo = (ms: number, unit: number) => Math.floor(ms / unit) * unit;
 
-/** Runs a create's or an edit's budget check inside its transaction (see `#budgetGuard`). */
-type BudgetGuard = (trx: Transaction<Database>) => Promise<void>;
+/** A check a create or an edit runs inside its transaction (a spending cap): throws when the post does not fit. */
+type Guard = (trx: Transaction<Database>) => Promise<void>;
+
+/** A create's or an edit's budget check (see `#budgetCheck`): what to lock and count, and how to decide. */
+interface BudgetCheck {
+  /** The stretches of time whose tweets decide it: locked, then counted piece by piece. */
+  ranges: BudgetRange[];
+  /** Whether these counts (pieces per range, an upper bound of the tweets planned) leave room for the post. */
+  within(counts: number[][]): boolean;
+  /** The exact check, when `within` says no: throws `rate_budget_exceeded` naming the next free slot. */
+  exact(trx: Executor): Promise<void>;
+}
+
+/** Runs `check` inside `trx`, leaving the post `excludePostId` (being created or edited) out of the counts. */
+async function runBudgetCheck(trx: Executor, check: BudgetCheck, excludePostId: string): Promise<void> {
+  await lockBudget(trx, check.ranges);
+  if (!check.within(await tweetCountsByPiece(trx, check.ranges, excludePostId))) await check.exact(trx);
+}
+
+/** A new post on its way into the database (see `#store`). */
+interface PendingPost {
+  account: PostingAccount;
+  post: NewPost & { items: DraftItem[] };
+  options: CreateOptions<Pick<Post, 'id'>>;
+  budget: BudgetCheck | null;
+  guards: readonly Guard[];
+}
+
+/** Stored, or refused (a rule's error, answered to its request alone). */
+type Stored = { post: Post } | { error: unknown };
+
+/** A stored post, or its request's error thrown. */
+function unwrap(stored: Stored): Post {
+  if ('error' in stored) throw stored.error;
+  return stored.post;
+}
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -170,23 +208,14 @@ export class PostsService {
     const scheduledAt = this.#checkSchedule(input.scheduledAt, now);
     const items = await this.#checkItems(userId, account, drafts);
     const id = randomUUID();
-    const budget = await this.#budgetGuard(account, scheduledAt, items.length, id);
     const estimatedCostUsd = this.deps.spending.estimate(items.map((item) => item.text));
-    return this.#store(
+    return this.#store({
       account,
-      {
-        id,
-        userId,
-        accountId: account.id,
-        scheduledAt,
-        now,
-        items,
-        estimatedCostUsd,
-        linkInReply,
-      },
+      post: { id, userId, accountId: account.id, scheduledAt, now, items, estimatedCostUsd, linkInReply },
       options,
-      [budget, ...spendGuard(spending, account, scheduledAt, estimatedCostUsd, id)],
-    );
+      budget: await this.#budgetCheck(account, scheduledAt, items.length, id),
+      guards: spendGuard(spending, account, scheduledAt, estimatedCostUsd, id),
+    });
   }
 
   /**
@@ -212,24 +241,74 @@ export class PostsService {
   }
 
   /**
-   * Stores a new post of `account` with its `post.scheduled` event (and `options.inTransaction`) in one transaction,
-   * if its `guards` (built to leave this post out of what they count) pass. The guards run last: on PostgreSQL
+   * Stores a new post with its `post.scheduled` event (and `options.inTransaction`) in one transaction, if its
+   * budget check and guards (built to leave this post out of what they count) pass. They run last: on PostgreSQL
    * they lock the budget windows until the commit, and after the lock the transaction only reads and commits, so
    * concurrent creates wait on one another for as short a time as possible and never while holding a row.
+   *
+   * PostgreSQL, where every statement is a round trip and the lock is held across them: the posts that arrive
+   * while a store is in flight are stored together (`#storeTogether`).
    */
-  async #store(
-    account: PostingAccount,
-    post: NewPost & { items: DraftItem[] },
-    options: CreateOptions<Pick<Post, 'id'>>,
-    guards: readonly BudgetGuard[] = [],
-  ): Promise<Post> {
+  async #store(pending: PendingPost): Promise<Post> {
+    if (!isPostgres(this.deps.db)) return this.#storeAlone(pending);
+    return unwrap(await this.#storeBatched(pending));
+  }
+
+  readonly #storeBatched = batched((batch: readonly PendingPost[]) => this.#storeTogether(batch));
+
+  async #storeAlone({ account, post, options, budget, guards }: PendingPost): Promise<Post> {
     return this.deps.db.transaction().execute(async (trx) => {
-      const created = await insertPost(trx, post, account.username);
+      const [created] = await insertPosts(trx, [{ post, username: account.username }]);
       await appendEvents(trx, [scheduledEvent(post)]);
       await options.inTransaction?.(trx, { id: post.id });
+      if (budget) await runBudgetCheck(trx, budget, post.id);
       for (const guard of guards) await guard(trx);
-      return created;
+      return created!;
     });
+  }
+
+  /**
+   * Several new posts in one transaction: one insert each for the posts, their items and their events, one lock
+   * statement and one count for all their budgets. Each budget is checked against counts that hold every post of
+   * the batch (its own too), more than any order of storing them one by one would count, so when all fit, storing
+   * them one by one would have too. Otherwise (near a limit, or any error) nothing of the batch is kept and each
+   * post is stored alone, exactly as without batching.
+   */
+  async #storeTogether(batch: readonly PendingPost[]): Promise<Stored[]> {
+    const alone = (pending: PendingPost): Promise<Stored> =>
+      this.#storeAlone(pending).then(
+        (post) => ({ post }),
+        (error: unknown) => ({ error }),
+      );
+    if (batch.length === 1) return [await alone(batch[0]!)];
+    try {
+      const created = await this.deps.db.transaction().execute(async (trx) => {
+        const posts = await insertPosts(
+          trx,
+          batch.map(({ post, account }) => ({ post, username: account.username })),
+        );
+        await appendEvents(
+          trx,
+          batch.map(({ post }) => scheduledEvent(post)),
+        );
+        for (const { post, options } of batch) await options.inTransaction?.(trx, { id: post.id });
+        const checks = batch.flatMap(({ budget }) => (budget ? [budget] : []));
+        const ranges = checks.flatMap((check) => check.ranges);
+        await lockBudget(trx, ranges);
+        const counts = ranges.length > 0 ? await tweetCountsByPiece(trx, ranges) : [];
+        let offset = 0;
+        for (const check of checks) {
+          const mine = counts.slice(offset, offset + check.ranges.length);
+          offset += check.ranges.length;
+          if (!check.within(mine)) throw new BatchRefused();
+        }
+        for (const { guards } of batch) for (const guard of guards) await guard(trx);
+        return posts;
+      });
+      return created.map((post) => ({ post }));
+    } catch {
+      return Promise.all(batch.map(alone));
+    }
   }
 
   /**
@@ -262,12 +341,13 @@ export class PostsService {
         linkInReply,
       };
       try {
-        return await this.#store(
+        return await this.#store({
           account,
           post,
           options,
-          spendGuard(spending, account, at, estimatedCostUsd, post.id),
-        );
+          budget: null,
+          guards: spendGuard(spending, account, at, estimatedCostUsd, post.id),
+        });
       } catch (error) {
         if (!isUniqueViolation(error) || attempt >= QUEUE_ATTEMPTS) throw error;
       }
@@ -469,7 +549,13 @@ export class PostsService {
     const ids = posts.map((post) => post.id);
     try {
       await db.transaction().execute(async (trx) => {
-        for (const post of posts) await insertPost(trx, post);
+        for (let i = 0; i < posts.length; i += IMPORT_INSERT_CHUNK) {
+          const chunk = posts.slice(i, i + IMPORT_INSERT_CHUNK);
+          await insertPosts(
+            trx,
+            chunk.map((post) => ({ post, username: null })),
+          );
+        }
         await appendEvents(trx, posts.map(scheduledEvent));
         await options.inTransaction?.(trx, { ids });
       });
@@ -534,12 +620,12 @@ export class PostsService {
             current.linkInReply ? moveLinksToReply(patch.items).items : patch.items,
           );
     const at = scheduledAt ?? current.scheduledAt;
-    const budget = await this.#budgetGuard(account, Math.max(at, now), (items ?? current.items).length, id);
+    const budget = await this.#budgetCheck(account, Math.max(at, now), (items ?? current.items).length, id);
     const estimatedCostUsd = this.deps.spending.estimate((items ?? current.items).map((item) => item.text));
     const spending = await this.deps.spending.ofAccount(account.id);
     const spendGuards = spendGuard(spending, account, Math.max(at, now), estimatedCostUsd, id);
     const updated = await db.transaction().execute(async (trx) => {
-      await budget(trx);
+      if (budget) await runBudgetCheck(trx, budget, id);
       for (const guard of spendGuards) await guard(trx);
       return updateScheduledPost(trx, userId, id, { scheduledAt, items, now, estimatedCostUsd });
     });
@@ -798,22 +884,22 @@ export class PostsService {
   }
 
   /**
-   * The budget check of one create or edit, to run inside its transaction: it locks the (scope, day)s its windows
-   * touch (PostgreSQL), so of two requests racing for the last tweet of a window one wins, then checks an upper
-   * bound of the tweets planned around `at` ({@link tweetCountBounds}: one indexed statement, however long the
-   * queue); only when that bound does not fit does it read the exact times ({@link #checkBudget}), to decide
-   * and to name the next free slot.
+   * The budget check of one create or edit, to run inside its transaction ({@link runBudgetCheck}): it locks the
+   * (scope, day)s its windows touch (PostgreSQL), so of two requests racing for the last tweet of a window one wins,
+   * then checks an upper bound of the tweets planned around `at` ({@link tweetCountsByPiece}: one indexed
+   * statement, however long the queue); only when that bound does not fit does it read the exact times
+   * ({@link #checkBudget}), to decide and to name the next free slot. Null when no budget applies.
    */
-  async #budgetGuard(
+  async #budgetCheck(
     account: PostingAccount,
     at: number,
     tweets: number,
     excludePostId?: string,
-  ): Promise<BudgetGuard> {
+  ): Promise<BudgetCheck | null> {
     const windows = tierWindows(this.deps.config.xTier);
     const allKnown = await this.deps.rateLimits.known(account.xUserId, CREATE_TWEET_ENDPOINT);
     const known = allKnown.filter((k) => k.resetAt > at);
-    if (windows.length === 0 && known.length === 0) return async () => {};
+    if (windows.length === 0 && known.length === 0) return null;
     const scopeOf = (scope: 'user' | 'app') => (scope === 'user' ? { xUserId: account.xUserId } : {});
     const consecutiveMax = (pieces: number[], run: number) =>
       Math.max(...pieces.map((_, i) => sum(pieces.slice(i, i + run))));
@@ -853,23 +939,21 @@ export class PostsService {
         };
       }),
     ];
-    return async (trx) => {
-      const ranges = limits.map((l) => l.range);
-      await lockBudget(trx, ranges);
-      const counts = await tweetCountsByPiece(trx, ranges, excludePostId);
-      const within = limits.every((limit, i) => limit.bound(counts[i] ?? []) + tweets <= limit.allowed);
-      if (within) return;
-      await this.#checkBudget(account, at, tweets, this.deps.clock.now(), excludePostId, undefined, {
-        trx,
-        known: allKnown,
-      });
+    return {
+      ranges: limits.map((l) => l.range),
+      within: (counts) => limits.every((limit, i) => limit.bound(counts[i] ?? []) + tweets <= limit.allowed),
+      exact: (trx) =>
+        this.#checkBudget(account, at, tweets, this.deps.clock.now(), excludePostId, undefined, {
+          trx,
+          known: allKnown,
+        }),
     };
   }
 
   /**
    * Refuses a schedule X's budget cannot honour (ARCHITECTURE "Know the budget"): the `X_TIER` windows
    * over what is already sent or planned for this X user and for the app, and X's last known headers, read tweet by
-   * tweet. Creates and edits run it inside their locked transaction (`#budgetGuard`), so it is exact under races;
+   * tweet. Creates and edits run it inside their locked transaction (`#budgetCheck`), so it is exact under races;
    * "add to queue" and imports plan against a snapshot (the dispatcher still honours X's headers when it publishes).
    */
   async #checkBudget(
@@ -923,7 +1007,7 @@ function spendGuard(
   at: number,
   costUsd: number,
   excludePostId?: string,
-): BudgetGuard[] {
+): Guard[] {
   const guard = spending.capGuard({
     accountId: account.id,
     xUserId: account.xUserId,
@@ -933,6 +1017,9 @@ function spendGuard(
   });
   return guard ? [guard] : [];
 }
+
+/** A batch of new posts that must be stored one by one: one of them comes near a budget's limit. */
+class BatchRefused extends Error {}
 
 function notEditable(status: PostStatus): ConflictError {
   return new ConflictError(

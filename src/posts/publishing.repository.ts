@@ -1,5 +1,5 @@
 import { CompiledQuery, type Kysely, type Transaction, type Updateable } from 'kysely';
-import { batchedWrite } from '../db/batched-write.ts';
+import { batched } from '../db/batched.ts';
 import { atomically, type GroupCommit } from '../db/group-commit.ts';
 import type { Database, DialectName } from '../db/index.ts';
 import type { PostItemStatus, PostItemsTable, PostStatus, PostsTable } from '../db/schema.ts';
@@ -72,24 +72,22 @@ export class DeliveryRepository {
   ) {}
 
   /** PostgreSQL: the attempts begun while the previous statement was in flight, as one statement. */
-  readonly #begins = batchedWrite(
-    async (inputs: readonly { postId: string; position: number; now: number }[]) => {
-      const result = await this.db.executeQuery<{ post_id: string }>(
-        CompiledQuery.raw(PG_BEGIN_SEND_BATCH, [
-          inputs.map((i) => i.postId),
-          inputs.map((i) => i.position),
-          inputs.map((i) => i.now),
-          this.owner,
-          this.leaseMs,
-        ]),
-      );
-      const begun = new Set(result.rows.map((row) => row.post_id));
-      return inputs.map((i) => begun.has(i.postId));
-    },
-  );
+  readonly #begins = batched(async (inputs: readonly { postId: string; position: number; now: number }[]) => {
+    const result = await this.db.executeQuery<{ post_id: string }>(
+      CompiledQuery.raw(PG_BEGIN_SEND_BATCH, [
+        inputs.map((i) => i.postId),
+        inputs.map((i) => i.position),
+        inputs.map((i) => i.now),
+        this.owner,
+        this.leaseMs,
+      ]),
+    );
+    const begun = new Set(result.rows.map((row) => row.post_id));
+    return inputs.map((i) => begun.has(i.postId));
+  });
 
   /** PostgreSQL: the posts published (last item's tweet id, status, event) while the previous statement was in flight. */
-  readonly #finals = batchedWrite(
+  readonly #finals = batched(
     async (
       inputs: readonly { postId: string; position: number; tweetId: string; now: number; event?: NewEvent }[],
     ) => {

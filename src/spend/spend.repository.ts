@@ -1,4 +1,5 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
+import { batchedRead } from '../db/batched.ts';
 import { atomically, type GroupedExecutor } from '../db/group-commit.ts';
 import type { Database } from '../db/index.ts';
 import type { Operation } from './prices.ts';
@@ -139,17 +140,26 @@ export interface SpendSettings {
 }
 
 export async function findSpendSettings(db: Executor, accountId: string): Promise<SpendSettings> {
-  const row = await db
+  return spendSettings(db, accountId);
+}
+
+/** Every create reads its account's settings: the reads of one moment share a statement. */
+const spendSettings = batchedRead(async (db, accountIds: readonly string[]) => {
+  const rows = await db
     .selectFrom('spend_settings')
     .selectAll()
-    .where('account_id', '=', accountId)
-    .executeTakeFirst();
-  return {
-    monthlyCapUsd: row?.monthly_cap_usd === null || row === undefined ? null : Number(row.monthly_cap_usd),
-    dailyCapUsd: row?.daily_cap_usd === null || row === undefined ? null : Number(row.daily_cap_usd),
-    linkInReply: Number(row?.link_in_reply ?? 0) === 1,
-  };
-}
+    .where('account_id', 'in', [...new Set(accountIds)])
+    .execute();
+  const byAccount = new Map(rows.map((row) => [row.account_id, row]));
+  return accountIds.map((accountId): SpendSettings => {
+    const row = byAccount.get(accountId);
+    return {
+      monthlyCapUsd: row?.monthly_cap_usd == null ? null : Number(row.monthly_cap_usd),
+      dailyCapUsd: row?.daily_cap_usd == null ? null : Number(row.daily_cap_usd),
+      linkInReply: Number(row?.link_in_reply ?? 0) === 1,
+    };
+  });
+});
 
 export async function saveSpendSettings(
   db: Executor,

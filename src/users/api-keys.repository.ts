@@ -1,5 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
+import { batchedRead } from '../db/batched.ts';
 import type { ApiKeysTable, Database } from '../db/schema.ts';
 
 /** An API key as listed to its owner: never the key itself. */
@@ -94,6 +95,18 @@ export async function revokeApiKey(
   return result.numUpdatedRows > 0n;
 }
 
+/** The active (not revoked) key with this hash; every request reads one, so they share statements. */
+const activeKeyByHash = batchedRead(async (db, hashes: readonly string[]) => {
+  const rows = await db
+    .selectFrom('api_keys')
+    .select(['id', 'user_id', 'last_used_at', 'hash'])
+    .where('hash', 'in', [...new Set(hashes)])
+    .where('revoked_at', 'is', null)
+    .execute();
+  const byHash = new Map(rows.map((row) => [row.hash, row]));
+  return hashes.map((hash) => byHash.get(hash));
+});
+
 /** The owner and id of an active key, or null; records the use (coarsely, see LAST_USED_RESOLUTION_MS). */
 export async function authenticateApiKey(
   db: Kysely<Database>,
@@ -101,12 +114,7 @@ export async function authenticateApiKey(
   now: number,
 ): Promise<{ userId: string; keyId: string } | null> {
   if (!key.startsWith(API_KEY_PREFIX)) return null;
-  const row = await db
-    .selectFrom('api_keys')
-    .select(['id', 'user_id', 'last_used_at'])
-    .where('hash', '=', hashApiKey(key))
-    .where('revoked_at', 'is', null)
-    .executeTakeFirst();
+  const row = await activeKeyByHash(db, hashApiKey(key));
   if (!row) return null;
   if (row.last_used_at === null || now - row.last_used_at >= LAST_USED_RESOLUTION_MS) {
     await db.updateTable('api_keys').set({ last_used_at: now }).where('id', '=', row.id).execute();

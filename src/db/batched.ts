@@ -1,15 +1,19 @@
+import type { Kysely } from 'kysely';
+import { isPostgres } from './index.ts';
+import type { Database } from './schema.ts';
+
 /** Most inputs one batched statement carries. */
 const MAX_BATCH = 256;
 /** Times a batch that PostgreSQL chose as a deadlock victim is run again (it was rolled back whole). */
 const DEADLOCK_RETRIES = 3;
 
 /**
- * One write for many callers (PostgreSQL, where every statement is a round trip): the inputs that arrive while
+ * One statement for many callers (PostgreSQL, where every statement is a round trip): the inputs that arrive while
  * the previous batch is in flight go together as the next one, so under load a statement carries many rows and
- * alone it waits for nothing. `run` writes a batch as one statement and answers each input, in order; a batch
- * that fails rejects all its callers (one statement: none of it was written).
+ * alone it waits for nothing. `run` reads or writes a batch and answers each input, in order; a batch that fails
+ * rejects all its callers. A caller's batch always starts after its call, so it reads what was written before.
  */
-export function batchedWrite<I, O>(run: (inputs: readonly I[]) => Promise<O[]>): (input: I) => Promise<O> {
+export function batched<I, O>(run: (inputs: readonly I[]) => Promise<O[]>): (input: I) => Promise<O> {
   let waiting: Array<{ input: I; resolve: (output: O) => void; reject: (error: unknown) => void }> = [];
   /** A batch is in flight or about to start. */
   let busy = false;
@@ -49,4 +53,24 @@ async function runRetryingDeadlocks<T>(work: () => Promise<T>): Promise<T> {
       if ((error as { code?: unknown }).code !== '40P01' || attempt > DEADLOCK_RETRIES) throw error;
     }
   }
+}
+
+/**
+ * A read of one row by key whose concurrent callers share one statement on PostgreSQL ({@link batched}, one batcher
+ * per database); on SQLite, and inside a transaction (its own connection), each caller reads alone. `read` answers
+ * each key in order.
+ */
+export function batchedRead<K, V>(
+  read: (db: Kysely<Database>, keys: readonly K[]) => Promise<V[]>,
+): (db: Kysely<Database>, key: K) => Promise<V> {
+  const batchers = new WeakMap<Kysely<Database>, (key: K) => Promise<V>>();
+  return async (db, key) => {
+    if (db.isTransaction || !isPostgres(db)) return (await read(db, [key]))[0]!;
+    let batcher = batchers.get(db);
+    if (!batcher) {
+      batcher = batched((keys: readonly K[]) => read(db, keys));
+      batchers.set(db, batcher);
+    }
+    return batcher(key);
+  };
 }

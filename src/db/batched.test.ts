@@ -1,10 +1,13 @@
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import type { Pool } from 'pg';
 import { describe, expect, it } from 'vitest';
-import { batchedWrite } from './batched-write.ts';
+import { batched, batchedRead } from './batched.ts';
+import type { Database } from './schema.ts';
 
 /** A statement the test answers by hand: each call is one batch. */
 function manualStatement() {
   const batches: Array<{ inputs: readonly number[]; answer(error?: unknown): void }> = [];
-  const write = batchedWrite<number, string>(
+  const write = batched<number, string>(
     (inputs) =>
       new Promise((resolve, reject) => {
         batches.push({
@@ -18,7 +21,7 @@ function manualStatement() {
 
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
-describe('batchedWrite', () => {
+describe('batched', () => {
   it('sends the callers of one moment together, and those that come while it is in flight as the next batch', async () => {
     const { write, batches } = manualStatement();
     const first = [write(1), write(2)];
@@ -58,5 +61,36 @@ describe('batchedWrite', () => {
     expect(batches.map((b) => b.inputs)).toEqual([[7], [7]]);
     batches[1]!.answer();
     expect(await result).toBe('row 7');
+  });
+});
+
+describe('batchedRead', () => {
+  // Dialects that are never connected: the read below answers from memory.
+  const postgres = new Kysely<Database>({ dialect: new PostgresDialect({ pool: {} as Pool }) });
+  const sqlite = new Kysely<Database>({ dialect: new SqliteDialect({ database: {} as never }) });
+
+  function recordedRead() {
+    const batches: Array<readonly string[]> = [];
+    const read = batchedRead(async (_db, keys: readonly string[]) => {
+      batches.push(keys);
+      return keys.map((key) => (key === 'missing' ? undefined : `row ${key}`));
+    });
+    return { read, batches };
+  }
+
+  it('answers the reads of one moment on PostgreSQL with one statement, each with its own row', async () => {
+    const { read, batches } = recordedRead();
+    expect(await Promise.all(['a', 'missing', 'b'].map((key) => read(postgres, key)))).toEqual([
+      'row a',
+      undefined,
+      'row b',
+    ]);
+    expect(batches).toEqual([['a', 'missing', 'b']]);
+  });
+
+  it('reads alone on SQLite (one connection, nothing to save)', async () => {
+    const { read, batches } = recordedRead();
+    await Promise.all(['a', 'b'].map((key) => read(sqlite, key)));
+    expect(batches).toEqual([['a'], ['b']]);
   });
 });
