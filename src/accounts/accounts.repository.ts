@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Insertable, Kysely, Selectable, Transaction, Updateable } from 'kysely';
-import { batchedRead } from '../db/batched.ts';
+import { batchedRowByKey } from '../db/batched.ts';
 import type { AccountStatus, AccountsTable, Database } from '../db/schema.ts';
 import { appendEvents, type NewEvent } from '../events/index.ts';
 
@@ -54,15 +54,10 @@ export async function findAccountRow(
 }
 
 /** The dispatcher reads an account for every post it sends: the reads of one moment share a statement. */
-const accountRows = batchedRead(async (db, ids: readonly string[]) => {
-  const rows = await db
-    .selectFrom('accounts')
-    .selectAll()
-    .where('id', 'in', [...new Set(ids)])
-    .execute();
-  const byId = new Map(rows.map((row) => [row.id, row]));
-  return ids.map((id) => byId.get(id));
-});
+const accountRows = batchedRowByKey(
+  (db, ids: readonly string[]) => db.selectFrom('accounts').selectAll().where('id', 'in', ids).execute(),
+  (row) => row.id,
+);
 
 /** The account if it belongs to `userId`; undefined otherwise (another user's account is "not found"). */
 export async function findAccountOfUser(

@@ -74,3 +74,17 @@ export function batchedRead<K, V>(
     return batcher(key);
   };
 }
+
+/**
+ * {@link batchedRead} of the row whose `keyOf` is the key (a unique column): `select` is given a batch's distinct
+ * keys, and each caller gets its row, or undefined.
+ */
+export function batchedRowByKey<K, R>(
+  select: (db: Kysely<Database>, keys: readonly K[]) => Promise<R[]>,
+  keyOf: (row: R) => K,
+): (db: Kysely<Database>, key: K) => Promise<R | undefined> {
+  return batchedRead(async (db, keys: readonly K[]) => {
+    const byKey = new Map((await select(db, [...new Set(keys)])).map((row) => [keyOf(row), row]));
+    return keys.map((key) => byKey.get(key));
+  });
+}

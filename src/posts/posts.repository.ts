@@ -7,7 +7,7 @@ import {
   sql,
   type Transaction,
 } from 'kysely';
-import { batchedRead } from '../db/batched.ts';
+import { batchedRowByKey } from '../db/batched.ts';
 import { isPostgres } from '../db/index.ts';
 import type { ListPosition } from '../db/list-cursor.ts';
 
@@ -130,31 +130,27 @@ export async function findPostingAccount(
   userId: string,
   accountId: string,
 ): Promise<PostingAccount | undefined> {
-  return postingAccounts(db, { userId, accountId });
+  const row = await accountsById(db, accountId);
+  return row && row.user_id === userId
+    ? {
+        id: row.id,
+        xUserId: row.x_user_id,
+        username: row.username,
+        status: row.status,
+        subscriptionType: row.subscription_type,
+      }
+    : undefined;
 }
 
 /** Every create reads its account: the reads of one moment share a statement. */
-const postingAccounts = batchedRead(
-  async (db, keys: ReadonlyArray<{ userId: string; accountId: string }>) => {
-    const rows = await db
+const accountsById = batchedRowByKey(
+  (db, ids: readonly string[]) =>
+    db
       .selectFrom('accounts')
       .select(['id', 'user_id', 'x_user_id', 'username', 'status', 'subscription_type'])
-      .where('id', 'in', [...new Set(keys.map((key) => key.accountId))])
-      .execute();
-    const byId = new Map(rows.map((row) => [row.id, row]));
-    return keys.map(({ userId, accountId }): PostingAccount | undefined => {
-      const row = byId.get(accountId);
-      return row && row.user_id === userId
-        ? {
-            id: row.id,
-            xUserId: row.x_user_id,
-            username: row.username,
-            status: row.status,
-            subscriptionType: row.subscription_type,
-          }
-        : undefined;
-    });
-  },
+      .where('id', 'in', ids)
+      .execute(),
+  (row) => row.id,
 );
 
 /** The id of the user's account with this X username (any case), if there is one: to help who passed a name. */

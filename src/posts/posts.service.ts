@@ -171,6 +171,20 @@ interface PendingPost {
   guards: readonly Guard[];
 }
 
+/** Inserts the posts with their `post.scheduled` events, then each request's own rows (`options.inTransaction`). */
+async function insertPending(trx: Transaction<Database>, batch: readonly PendingPost[]): Promise<Post[]> {
+  const posts = await insertPosts(
+    trx,
+    batch.map(({ post, account }) => ({ post, username: account.username })),
+  );
+  await appendEvents(
+    trx,
+    batch.map(({ post }) => scheduledEvent(post)),
+  );
+  for (const { post, options } of batch) await options.inTransaction?.(trx, { id: post.id });
+  return posts;
+}
+
 /** Stored, or refused (a rule's error, answered to its request alone). */
 type Stored = { post: Post } | { error: unknown };
 
@@ -256,13 +270,11 @@ export class PostsService {
 
   readonly #storeBatched = batched((batch: readonly PendingPost[]) => this.#storeTogether(batch));
 
-  async #storeAlone({ account, post, options, budget, guards }: PendingPost): Promise<Post> {
+  async #storeAlone(pending: PendingPost): Promise<Post> {
     return this.deps.db.transaction().execute(async (trx) => {
-      const [created] = await insertPosts(trx, [{ post, username: account.username }]);
-      await appendEvents(trx, [scheduledEvent(post)]);
-      await options.inTransaction?.(trx, { id: post.id });
-      if (budget) await runBudgetCheck(trx, budget, post.id);
-      for (const guard of guards) await guard(trx);
+      const [created] = await insertPending(trx, [pending]);
+      if (pending.budget) await runBudgetCheck(trx, pending.budget, pending.post.id);
+      for (const guard of pending.guards) await guard(trx);
       return created!;
     });
   }
@@ -283,19 +295,11 @@ export class PostsService {
     if (batch.length === 1) return [await alone(batch[0]!)];
     try {
       const created = await this.deps.db.transaction().execute(async (trx) => {
-        const posts = await insertPosts(
-          trx,
-          batch.map(({ post, account }) => ({ post, username: account.username })),
-        );
-        await appendEvents(
-          trx,
-          batch.map(({ post }) => scheduledEvent(post)),
-        );
-        for (const { post, options } of batch) await options.inTransaction?.(trx, { id: post.id });
+        const posts = await insertPending(trx, batch);
         const checks = batch.flatMap(({ budget }) => (budget ? [budget] : []));
         const ranges = checks.flatMap((check) => check.ranges);
         await lockBudget(trx, ranges);
-        const counts = ranges.length > 0 ? await tweetCountsByPiece(trx, ranges) : [];
+        const counts = await tweetCountsByPiece(trx, ranges);
         let offset = 0;
         for (const check of checks) {
           const mine = counts.slice(offset, offset + check.ranges.length);

@@ -1,5 +1,5 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
-import { batchedRead } from '../db/batched.ts';
+import { batchedRowByKey } from '../db/batched.ts';
 import { atomically, type GroupedExecutor } from '../db/group-commit.ts';
 import type { Database } from '../db/index.ts';
 import type { Operation } from './prices.ts';
@@ -140,26 +140,20 @@ export interface SpendSettings {
 }
 
 export async function findSpendSettings(db: Executor, accountId: string): Promise<SpendSettings> {
-  return spendSettings(db, accountId);
+  const row = await spendSettingsRows(db, accountId);
+  return {
+    monthlyCapUsd: row?.monthly_cap_usd == null ? null : Number(row.monthly_cap_usd),
+    dailyCapUsd: row?.daily_cap_usd == null ? null : Number(row.daily_cap_usd),
+    linkInReply: Number(row?.link_in_reply ?? 0) === 1,
+  };
 }
 
 /** Every create reads its account's settings: the reads of one moment share a statement. */
-const spendSettings = batchedRead(async (db, accountIds: readonly string[]) => {
-  const rows = await db
-    .selectFrom('spend_settings')
-    .selectAll()
-    .where('account_id', 'in', [...new Set(accountIds)])
-    .execute();
-  const byAccount = new Map(rows.map((row) => [row.account_id, row]));
-  return accountIds.map((accountId): SpendSettings => {
-    const row = byAccount.get(accountId);
-    return {
-      monthlyCapUsd: row?.monthly_cap_usd == null ? null : Number(row.monthly_cap_usd),
-      dailyCapUsd: row?.daily_cap_usd == null ? null : Number(row.daily_cap_usd),
-      linkInReply: Number(row?.link_in_reply ?? 0) === 1,
-    };
-  });
-});
+const spendSettingsRows = batchedRowByKey(
+  (db, accountIds: readonly string[]) =>
+    db.selectFrom('spend_settings').selectAll().where('account_id', 'in', accountIds).execute(),
+  (row) => row.account_id,
+);
 
 export async function saveSpendSettings(
   db: Executor,

@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
-import { batchedRead } from '../db/batched.ts';
+import { batchedRowByKey } from '../db/batched.ts';
 import type { ApiKeysTable, Database } from '../db/schema.ts';
 
 /** An API key as listed to its owner: never the key itself. */
@@ -96,16 +96,16 @@ export async function revokeApiKey(
 }
 
 /** The active (not revoked) key with this hash; every request reads one, so they share statements. */
-const activeKeyByHash = batchedRead(async (db, hashes: readonly string[]) => {
-  const rows = await db
-    .selectFrom('api_keys')
-    .select(['id', 'user_id', 'last_used_at', 'hash'])
-    .where('hash', 'in', [...new Set(hashes)])
-    .where('revoked_at', 'is', null)
-    .execute();
-  const byHash = new Map(rows.map((row) => [row.hash, row]));
-  return hashes.map((hash) => byHash.get(hash));
-});
+const activeKeyByHash = batchedRowByKey(
+  (db, hashes: readonly string[]) =>
+    db
+      .selectFrom('api_keys')
+      .select(['id', 'user_id', 'last_used_at', 'hash'])
+      .where('hash', 'in', hashes)
+      .where('revoked_at', 'is', null)
+      .execute(),
+  (row) => row.hash,
+);
 
 /** The owner and id of an active key, or null; records the use (coarsely, see LAST_USED_RESOLUTION_MS). */
 export async function authenticateApiKey(
