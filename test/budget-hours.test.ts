@@ -35,12 +35,17 @@ describeEachDialect('the budget’s hourly counts', (ctx) => {
     await service?.stop();
   });
 
-  const create = (account: number, at: number, texts: string[] = [`post at ${at}`]) =>
-    client.post('/api/v1/posts', {
-      accountId: accounts[account]!.id,
-      items: texts.map((text) => ({ text })),
-      scheduledAt: at,
-    });
+  const create = (
+    account: number,
+    at: number,
+    texts: string[] = [`post at ${at}`],
+    headers: Record<string, string> = {},
+  ) =>
+    client.post(
+      '/api/v1/posts',
+      { accountId: accounts[account]!.id, items: texts.map((text) => ({ text })), scheduledAt: at },
+      { headers },
+    );
   const drift = () => budgetHoursDrift(service.app.deps.db);
 
   it('follow creates, edits, cancels, failures and deleted accounts', async () => {
@@ -149,5 +154,16 @@ describeEachDialect('the budget’s hourly counts', (ctx) => {
       .executeTakeFirstOrThrow();
     expect(Number(stored.n)).toBe(17);
     expect(await drift()).toEqual([]);
+
+    // The same with an Idempotency-Key on each request: its key is recorded in the create's transaction once,
+    // also when the post is stored alone after all.
+    const keyed = day + 2 * 24 * HOUR;
+    const withKeys = await Promise.all(
+      Array.from({ length: 30 }, (_, n) =>
+        create(n % 3, keyed + n * 60_000, undefined, { 'idempotency-key': `burst-${n}` }),
+      ),
+    );
+    expect(withKeys.filter((answer) => answer.status === 201)).toHaveLength(17);
+    expect(withKeys.filter((answer) => answer.status === 422)).toHaveLength(13);
   });
 });

@@ -261,10 +261,12 @@ export class PostsService {
    * concurrent creates wait on one another for as short a time as possible and never while holding a row.
    *
    * PostgreSQL, where every statement is a round trip and the lock is held across them: the posts that arrive
-   * while a store is in flight are stored together (`#storeTogether`).
+   * while a store is in flight are stored together (`#storeTogether`). Not a post with `options.inTransaction`
+   * (an Idempotency-Key): that records the key for its request, once, and a batch may be rolled back and stored
+   * again post by post.
    */
   async #store(pending: PendingPost): Promise<Post> {
-    if (!isPostgres(this.deps.db)) return this.#storeAlone(pending);
+    if (!isPostgres(this.deps.db) || pending.options.inTransaction) return this.#storeAlone(pending);
     return unwrap(await this.#storeBatched(pending));
   }
 
