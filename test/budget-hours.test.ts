@@ -1,4 +1,13 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { heaviestRun } from '../src/posts/budget.ts';
+import {
+  type BudgetLimit,
+  type BudgetRange,
+  insertPost,
+  insertPostsWithinBudget,
+  tweetCountsByPiece,
+} from '../src/posts/posts.repository.ts';
 import { makeAccount } from './fixtures/accounts.ts';
 import {
   budgetHoursDrift,
@@ -114,7 +123,7 @@ describeEachDialect('the budget’s hourly counts', (ctx) => {
   it('store the creates sent at once together, and still refuse exactly at the limit', async () => {
     const { db } = service.app.deps;
     // Far from any limit: 12 creates on 12 different days, all at once. All are stored, each with its event; on
-    // PostgreSQL creates that arrive while another is being stored share its transaction (their events' `tx`).
+    // PostgreSQL creates that arrive while another is being stored share its statement (their events' `tx`).
     const far = Math.ceil(Date.now() / HOUR) * HOUR + 90 * 24 * HOUR;
     const spread = await Promise.all(
       Array.from({ length: 12 }, (_, n) => create(n % 3, far + n * 24 * HOUR)),
@@ -166,4 +175,77 @@ describeEachDialect('the budget’s hourly counts', (ctx) => {
     expect(withKeys.filter((answer) => answer.status === 201)).toHaveLength(17);
     expect(withKeys.filter((answer) => answer.status === 422)).toHaveLength(13);
   });
+
+  // The batch's decision is made by the database (PostgreSQL, under the budget locks, in the statement that stores
+  // the posts): it must be the one the application makes from the same counts, limit by limit.
+  it.runIf(ctx.dialect === 'postgres')(
+    'decide in the database exactly as in the application from the same counts',
+    async () => {
+      const { db } = service.app.deps;
+      let seed = 7;
+      const random = (n: number) => {
+        seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+        return seed % n;
+      };
+      const start = Math.ceil(Date.now() / HOUR) * HOUR + 400 * 24 * HOUR;
+      for (let n = 0; n < 150; n++) {
+        const account = accounts[random(3)]!;
+        await insertPost(db, {
+          id: randomUUID(),
+          userId,
+          accountId: account.id,
+          scheduledAt: start + random(48 * HOUR),
+          now: Date.now(),
+          items: Array.from({ length: 1 + random(3) }, (_, i) => ({
+            text: `seeded ${n}.${i}`,
+            mediaIds: [],
+          })),
+        });
+      }
+      const randomLimit = (): BudgetLimit => {
+        const pieces = 1 + random(40);
+        const app = random(3) === 0;
+        const pieceMs = app ? HOUR * (1 + random(2)) : 60_000 * (1 + random(180));
+        const from = app ? start + HOUR * random(24) : start + random(24 * HOUR);
+        const range: BudgetRange = {
+          ...(!app && { xUserId: accounts[random(3)]!.xUserId }),
+          from,
+          to: from + pieces * pieceMs,
+          pieceMs,
+        };
+        return { range, run: 1 + random(pieces + 1), allowed: 0 };
+      };
+      let fits = 0;
+      for (let trial = 0; trial < 120; trial++) {
+        const limits = Array.from({ length: 1 + random(4) }, randomLimit);
+        const counts = await tweetCountsByPiece(
+          db,
+          limits.map((limit) => limit.range),
+        );
+        for (const [i, limit] of limits.entries()) {
+          limit.allowed = Math.max(0, heaviestRun(counts[i]!, limit.run) + random(5) - 2);
+        }
+        const expected = limits.every((limit, i) => heaviestRun(counts[i]!, limit.run) <= limit.allowed);
+        const post = {
+          id: randomUUID(),
+          userId,
+          accountId: accounts[0]!.id,
+          scheduledAt: start + 900 * 24 * HOUR,
+          now: Date.now(),
+          items: [{ text: `trial ${trial}`, mediaIds: [] }],
+        };
+        const stored = await insertPostsWithinBudget(db, [{ post, username: null }], [], limits);
+        expect({ trial, stored: stored !== null }).toEqual({ trial, stored: expected });
+        if (stored) {
+          fits += 1;
+          await db.deleteFrom('post_items').where('post_id', '=', post.id).execute();
+          await db.deleteFrom('posts').where('id', '=', post.id).execute();
+        }
+      }
+      // Both answers were tried many times.
+      expect(fits).toBeGreaterThan(20);
+      expect(fits).toBeLessThan(100);
+      expect(await drift()).toEqual([]);
+    },
+  );
 });

@@ -6,6 +6,17 @@ export const CREATE_TWEET_ENDPOINT = 'POST /2/tweets';
 const FIFTEEN_MINUTES_MS = 15 * 60 * 1000;
 const ONE_DAY_MS = 24 * 60 * 60 * 1000;
 
+/** The largest sum of `run` consecutive pieces (0 when there are none). */
+export function heaviestRun(pieces: readonly number[], run: number): number {
+  let heaviest = 0;
+  for (let i = 0; i < pieces.length; i++) {
+    let total = 0;
+    for (let k = i; k < Math.min(pieces.length, i + run); k++) total += pieces[k]!;
+    heaviest = Math.max(heaviest, total);
+  }
+  return heaviest;
+}
+
 /** A published request limit for `POST /2/tweets`: at most `limit` tweets in any `durationMs`, per user or per app. */
 export interface BudgetWindow {
   scope: 'user' | 'app';

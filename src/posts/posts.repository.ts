@@ -1,7 +1,7 @@
 import {
+  CompiledQuery,
   type Insertable,
   type Kysely,
-  type RawBuilder,
   type Selectable,
   type SelectQueryBuilder,
   sql,
@@ -19,7 +19,7 @@ import type {
   PostStatus,
   PostsTable,
 } from '../db/schema.ts';
-import { appendEvents } from '../events/index.ts';
+import { appendEvents, type NewEvent, pgEventArrays, pgEventBatch } from '../events/index.ts';
 import { postEvent } from './post-events.ts';
 import { DELETABLE_STATUSES } from './post-status.ts';
 
@@ -219,21 +219,73 @@ export async function insertPost(
   return created!;
 }
 
+type NewScheduledPost = { post: NewPost & { items: readonly DraftItem[] }; username: string | null };
+
 /** Inserts new `scheduled` posts with their items: two statements however many posts. */
-export async function insertPosts(
-  trx: Executor,
-  posts: ReadonlyArray<{ post: NewPost & { items: readonly DraftItem[] }; username: string | null }>,
+export async function insertPosts(trx: Executor, posts: readonly NewScheduledPost[]): Promise<Post[]> {
+  const { rows, items, created } = newPostRows(posts);
+  await trx.insertInto('posts').values(rows).execute();
+  await trx.insertInto('post_items').values(items).execute();
+  return created;
+}
+
+/**
+ * Creates: takes the budget locks of `lock` ({@link lockBudget}), then inserts the posts with their items and
+ * `events`. On PostgreSQL that is one statement, so a create's writes cost one round trip before its count. The
+ * locks come before any row lock of the transaction either way: the posts' triggers, which lock the budget's hourly
+ * rows, run at the end of the statement, and edits lock before they write too.
+ */
+export async function insertPostsLocked(
+  trx: Transaction<Database>,
+  posts: readonly NewScheduledPost[],
+  events: readonly NewEvent[],
+  lock: readonly BudgetRange[],
 ): Promise<Post[]> {
+  if (!isPostgres(trx)) {
+    const created = await insertPosts(trx, posts);
+    await appendEvents(trx, events);
+    return created;
+  }
+  const { rows, items, created } = newPostRows(posts);
+  const text = `with "locks" as (${BUDGET_LOCKS}), "new_posts" as (
+    insert into "posts" (${columnList(rows[0]!)})
+    select ${columnList(rows[0]!)} from json_populate_recordset(null::"posts", $2::json)
+  ), "new_items" as (
+    insert into "post_items" (${columnList(items[0]!)})
+    select ${columnList(items[0]!)} from json_populate_recordset(null::"post_items", $3::json)
+  ), "event_input" as (
+    select * from unnest(${pgEventBatch.unnestArguments(4)}) as "event_input"(${pgEventBatch.columns})
+  ), ${pgEventBatch.cte('new_events', '"event_input"', 'true')}
+  select count(*) from "locks"`;
+  await trx.executeQuery(
+    CompiledQuery.raw(text, [
+      budgetLockKeys(lock),
+      JSON.stringify(rows),
+      JSON.stringify(items),
+      ...pgEventArrays(events),
+    ]),
+  );
+  return created;
+}
+
+/** The quoted column names of a row, in its order. */
+function columnList(row: object): string {
+  return Object.keys(row)
+    .map((column) => `"${column}"`)
+    .join(', ');
+}
+
+/** The rows of new posts and of their items, and the posts as a read would return them. */
+function newPostRows(posts: readonly NewScheduledPost[]) {
   const rows = posts.map(({ post }) => ({ ...scheduledPostRow(post), tweet_count: post.items.length }));
   const items = posts.map(({ post }) => draftRows(post.id, post.items));
-  await trx.insertInto('posts').values(rows).execute();
-  await trx.insertInto('post_items').values(items.flat()).execute();
-  return rows.map((row, i) =>
+  const created = rows.map((row, i) =>
     toPost(
       { ...row, username: posts[i]!.username } as Selectable<PostsTable> & { username: string | null },
       items[i]!.map(toPostItem),
     ),
   );
+  return { rows, items: items.flat(), created };
 }
 
 function postsWithUsername(db: Executor) {
@@ -665,61 +717,165 @@ export async function tweetCountsByPiece(
   excludePostId?: string,
 ): Promise<number[][]> {
   if (ranges.length === 0) return [];
-  const hours = (ms: number) => ms % BUDGET_HOUR_MS === 0;
-  if (ranges.some((r) => r.xUserId === undefined && ![r.from, r.to, r.pieceMs].every(hours))) {
-    throw new Error('an app-wide budget range must be cut in whole hours');
-  }
-  const json = JSON.stringify(
-    ranges.map((range, i) => ({
-      i,
-      u: range.xUserId ?? null,
-      f: range.from,
-      t: range.to,
-      piece: range.pieceMs,
-    })),
+  const postgres = isPostgres(db);
+  const { rows } = await db.executeQuery<{ r: number; k: number; n: number }>(
+    CompiledQuery.raw(postgres ? PG_COUNTS : SQLITE_COUNTS, [
+      rangesJson(ranges.map((range) => ({ range, excludePostId }))),
+    ]),
   );
-  const rangeRows = isPostgres(db)
-    ? sql`select * from jsonb_to_recordset(${json}::jsonb) as r(i integer, u text, f bigint, t bigint, piece bigint)`
-    : sql`select json_extract(value, '$.i') as i, json_extract(value, '$.u') as u, json_extract(value, '$.f') as f,
-        json_extract(value, '$.t') as t, json_extract(value, '$.piece') as piece from json_each(${json})`;
-  // No post has the empty id: without a post to leave out, every condition on it holds (or, for the last, none).
-  const notThis = excludePostId ?? '';
-  const hour = sql.lit(BUDGET_HOUR_MS);
-  const piece = (at: RawBuilder<unknown>) => sql`cast((${at} - r.f) / r.piece as integer)`;
-  // `cross join` keeps the ranges the outer loop (SQLite takes the join order as written), so each range is an
-  // index range scan: the user's posts by account and time, the app's hours, the attempts by time.
-  const result = await sql<{ r: number; k: number; n: number }>`with r as (${rangeRows})
-    select r.i as r, ${piece(sql`p.next_attempt_at`)} as k, sum(p.tweet_count) as n
-      from r cross join accounts a cross join posts p
-      where a.x_user_id = r.u and p.account_id = a.id and p.status in ('scheduled', 'publishing')
-      and p.next_attempt_at >= r.f and p.next_attempt_at < r.t and p.id <> ${notThis}
-      group by 1, 2
-    union all
-    select r.i, ${piece(sql`h.hour * ${hour}`)}, sum(h.tweets)
-      from r cross join budget_hours h
-      where r.u is null and h.hour >= r.f / ${hour} and h.hour < r.t / ${hour}
-      group by 1, 2
-    union all
-    select r.i, ${piece(sql`p.next_attempt_at`)}, -p.tweet_count
-      from r cross join posts p
-      where r.u is null and p.id = ${notThis} and p.status in ('scheduled', 'publishing')
-      and p.next_attempt_at >= r.f and p.next_attempt_at < r.t
-    union all
-    select r.i, ${piece(sql`pi.attempt_started_at`)}, count(*)
-      from r cross join post_items pi
-      where pi.attempt_started_at >= r.f and pi.attempt_started_at < r.t and pi.post_id <> ${notThis}
-      and (r.u is null or (select a.x_user_id from posts p join accounts a on a.id = p.account_id
-        where p.id = pi.post_id) = r.u)
-      group by 1, 2`.execute(db);
   const counts = ranges.map((range) =>
     new Array<number>(Math.ceil((range.to - range.from) / range.pieceMs)).fill(0),
   );
-  for (const row of result.rows) {
+  for (const row of rows) {
     const pieces = counts[Number(row.r)];
     if (pieces) pieces[Number(row.k)] = (pieces[Number(row.k)] ?? 0) + Number(row.n);
   }
   return counts;
 }
+
+/** A limit over a budget range: every `run` consecutive pieces of it may hold at most `allowed` tweets. */
+export interface BudgetLimit {
+  range: BudgetRange;
+  run: number;
+  allowed: number;
+}
+
+/**
+ * PostgreSQL: stores new `scheduled` posts with their items and `events` in one statement (its own transaction) if,
+ * counted under the budget locks of their ranges, every limit holds ({@link tweetCountsByPiece}'s counts, which do
+ * not see these posts: `allowed` leaves room for them). The posts as stored; null when a limit does not hold, and
+ * nothing was stored. The locks are held only while the statement runs, not across round trips.
+ */
+export async function insertPostsWithinBudget(
+  db: Kysely<Database>,
+  posts: readonly NewScheduledPost[],
+  events: readonly NewEvent[],
+  limits: readonly BudgetLimit[],
+): Promise<Post[] | null> {
+  const { rows, items, created } = newPostRows(posts);
+  const when = '(select "ok" from "fits")';
+  const text = `with "fits" as (select budget_check_locked($1::text[], $2::text, $3::jsonb) as "ok"), "new_posts" as (
+    insert into "posts" (${columnList(rows[0]!)})
+    select ${columnList(rows[0]!)} from json_populate_recordset(null::"posts", $4::json) where ${when}
+  ), "new_items" as (
+    insert into "post_items" (${columnList(items[0]!)})
+    select ${columnList(items[0]!)} from json_populate_recordset(null::"post_items", $5::json) where ${when}
+  ), "event_input" as (
+    select * from unnest(${pgEventBatch.unnestArguments(6)}) as "event_input"(${pgEventBatch.columns})
+  ), ${pgEventBatch.cte('new_events', '"event_input"', when)}
+  select "ok" from "fits"`;
+  const { rows: answer } = await db.executeQuery<{ ok: boolean }>(
+    CompiledQuery.raw(text, [
+      budgetLockKeys(limits.map((limit) => limit.range)),
+      LIMITS_HOLD,
+      rangesJson(limits.map(({ range, run, allowed }) => ({ range, run, allowed }))),
+      JSON.stringify(rows),
+      JSON.stringify(items),
+      ...pgEventArrays(events),
+    ]),
+  );
+  return answer[0]?.ok === true ? created : null;
+}
+
+/** The ranges as the count's JSON parameter (`r`, see {@link rangeRows}); an app-wide range must be whole hours. */
+function rangesJson(
+  ranges: ReadonlyArray<{
+    range: BudgetRange;
+    excludePostId?: string | undefined;
+    run?: number;
+    allowed?: number;
+  }>,
+): string {
+  const hours = (ms: number) => ms % BUDGET_HOUR_MS === 0;
+  return JSON.stringify(
+    ranges.map(({ range, excludePostId, run, allowed }, i) => {
+      if (range.xUserId === undefined && ![range.from, range.to, range.pieceMs].every(hours)) {
+        throw new Error('an app-wide budget range must be cut in whole hours');
+      }
+      // No post has the empty id: without a post to leave out, every condition on it holds (or, for one, none).
+      return {
+        i,
+        u: range.xUserId ?? null,
+        f: range.from,
+        t: range.to,
+        piece: range.pieceMs,
+        x: excludePostId ?? '',
+        run: run ?? 0,
+        allowed: allowed ?? 0,
+      };
+    }),
+  );
+}
+
+/** The ranges (`i` index, `u` X user or null for the app, `f`–`t`, `piece`, `x` post left out, `run`, `allowed`). */
+function rangeRows(postgres: boolean): string {
+  return postgres
+    ? 'select * from jsonb_to_recordset($1::jsonb) as r(i integer, u text, f bigint, t bigint, piece bigint, x text, run integer, allowed integer)'
+    : `select ${['i', 'u', 'f', 't', 'piece', 'x', 'run', 'allowed'].map((k) => `json_extract(value, '$.${k}') as ${k}`).join(', ')}
+      from json_each(?)`;
+}
+
+/**
+ * The count of {@link tweetCountsByPiece} over the ranges `r`: rows (r, k, n), n tweets in piece k of range r (a
+ * piece may have several rows). `cross join` keeps the ranges the outer loop (SQLite takes the join order as
+ * written), so each range is an index range scan: the user's posts by account and time, the app's hours, the
+ * attempts by time.
+ */
+function countsByPiece(postgres: boolean): string {
+  const piece = (at: string) => `cast((${at} - r.f) / r.piece as integer)`;
+  const userPosts = `a.x_user_id = r.u and p.account_id = a.id and p.status in ('scheduled', 'publishing')
+    and p.next_attempt_at >= r.f and p.next_attempt_at < r.t and p.id <> r.x`;
+  // PostgreSQL assumes the JSON holds 100 ranges and would rather hash every scheduled post than look each range
+  // up; a lateral subquery behind `offset 0` (a planner fence) is looked up range by range.
+  const byRange = postgres
+    ? `r cross join lateral (select p.next_attempt_at, p.tweet_count from accounts a cross join posts p
+        where ${userPosts} offset 0) as p`
+    : `r cross join accounts a cross join posts p where ${userPosts}`;
+  return `select r.i as r, ${piece('p.next_attempt_at')} as k, sum(p.tweet_count) as n
+      from ${byRange}
+      group by 1, 2
+    union all
+    select r.i, ${piece(`h.hour * ${BUDGET_HOUR_MS}`)}, sum(h.tweets)
+      from r cross join budget_hours h
+      where r.u is null and h.hour >= r.f / ${BUDGET_HOUR_MS} and h.hour < r.t / ${BUDGET_HOUR_MS}
+      group by 1, 2
+    union all
+    select r.i, ${piece('p.next_attempt_at')}, -p.tweet_count
+      from r cross join posts p
+      where r.u is null and p.id = r.x and p.status in ('scheduled', 'publishing')
+      and p.next_attempt_at >= r.f and p.next_attempt_at < r.t
+    union all
+    select r.i, ${piece('pi.attempt_started_at')}, count(*)
+      from r cross join post_items pi
+      where pi.attempt_started_at >= r.f and pi.attempt_started_at < r.t and pi.post_id <> r.x
+      and (r.u is null or (select a.x_user_id from posts p join accounts a on a.id = p.account_id
+        where p.id = pi.post_id) = r.u)
+      group by 1, 2`;
+}
+
+const PG_COUNTS = `with r as (${rangeRows(true)}) ${countsByPiece(true)}`;
+const SQLITE_COUNTS = `with r as (${rangeRows(false)}) ${countsByPiece(false)}`;
+
+/**
+ * PostgreSQL, run by `budget_check_locked` over the ranges `$1` (with `run` and `allowed`): whether every limit holds,
+ * i.e. no `run` consecutive pieces of a range count more than its `allowed`. Each range's pieces are made dense
+ * (at most ~50), summed cumulatively, and the run starting at piece k is the cumulative sum `run - 1` pieces later
+ * (or the range's total, past its end) less the one before k.
+ */
+const LIMITS_HOLD = `with r as (${rangeRows(true)}), c as (${countsByPiece(true)}),
+  counted as (select c.r, c.k, sum(c.n) as n from c group by 1, 2),
+  pieces as (
+    select r.i, g.k, r.run, coalesce(counted.n, 0) as n
+    from r cross join generate_series(0, (r.t - r.f + r.piece - 1) / r.piece - 1) as g(k)
+    left join counted on counted.r = r.i and counted.k = g.k
+  ),
+  running as (select i, k, run, n, sum(n) over (partition by i order by k) as total from pieces),
+  runs as (
+    select i, coalesce(lead(total, run - 1) over (partition by i order by k),
+      max(total) over (partition by i)) - total + n as n
+    from running
+  )
+  select coalesce(bool_and(runs.n <= r.allowed), true) from runs join r on r.i = runs.i`;
 
 /** Budget locks are taken per scope and UTC day: two checks whose windows can overlap share a day. */
 const BUDGET_LOCK_DAY_MS = 86_400_000;
@@ -732,6 +888,11 @@ const BUDGET_LOCK_DAY_MS = 86_400_000;
  */
 export async function lockBudget(trx: Executor, ranges: readonly BudgetRange[]): Promise<void> {
   if (!isPostgres(trx) || ranges.length === 0) return;
+  await trx.executeQuery(CompiledQuery.raw(BUDGET_LOCKS, [budgetLockKeys(ranges)]));
+}
+
+/** The advisory lock keys of the (scope, day)s the ranges touch. */
+function budgetLockKeys(ranges: readonly BudgetRange[]): string[] {
   const keys = new Set<string>();
   for (const range of ranges) {
     const scope = range.xUserId === undefined ? 'app' : `user:${range.xUserId}`;
@@ -739,14 +900,20 @@ export async function lockBudget(trx: Executor, ranges: readonly BudgetRange[]):
       keys.add(`xgate budget ${scope} ${day}`);
     }
   }
-  const ordered = [...keys].sort();
-  // The count that follows ({@link tweetCountsByPiece}) is a few indexed reads per range, but the planner cannot
-  // see how few ranges the JSON holds: left to itself it compiled the statement (JIT, 630 ms) and started parallel
-  // workers (80 ms) for reads that take 3 ms. Set here, for the rest of the transaction, to spare a round trip.
-  await sql`select pg_advisory_xact_lock(hashtextextended(k, 0)),
-      set_config('jit', 'off', true), set_config('max_parallel_workers_per_gather', '0', true)
-    from (select unnest(${ordered}::text[]) as k order by k) as locks`.execute(trx);
+  return [...keys];
 }
+
+/**
+ * A select taking the advisory locks of the keys in `$1` (text[], {@link budgetLockKeys}) in one order, so two
+ * transactions never wait on each other's in a circle.
+ *
+ * The count that follows ({@link tweetCountsByPiece}) is a few indexed reads per range, but the planner cannot see
+ * how few ranges its JSON holds: left to itself it compiled the statement (JIT, 630 ms) and started parallel workers
+ * (80 ms) for reads that take 3 ms. Turned off here, for the rest of the transaction, to spare a round trip.
+ */
+const BUDGET_LOCKS = `select pg_advisory_xact_lock(hashtextextended(k, 0)),
+    set_config('jit', 'off', true), set_config('max_parallel_workers_per_gather', '0', true)
+  from (select unnest($1::text[]) as k order by k) as "keys"`;
 
 /**
  * The estimated cost (USD) of posts still to be published (scheduled or publishing) due in [from, to): of one

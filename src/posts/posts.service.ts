@@ -17,6 +17,7 @@ import {
   countIn,
   findSlot,
   fits,
+  heaviestRun,
   insertSorted,
   tierWindows,
 } from './budget.ts';
@@ -26,6 +27,7 @@ import { DELETABLE_STATUSES, FINAL_STATUSES } from './post-status.ts';
 import { PostRuleError, ReferenceNotFoundError } from './posts.errors.ts';
 import {
   BUDGET_HOUR_MS,
+  type BudgetLimit,
   type BudgetRange,
   cancelScheduledPost,
   type DraftItem,
@@ -34,6 +36,8 @@ import {
   findPostingAccount,
   findPostStatus,
   insertPosts,
+  insertPostsLocked,
+  insertPostsWithinBudget,
   type ListPosition,
   listPosts,
   listQueue,
@@ -146,20 +150,38 @@ const floorTo = (ms: number, unit: number) => Math.floor(ms / unit) * unit;
 /** A check a create or an edit runs inside its transaction (a spending cap): throws when the post does not fit. */
 type Guard = (trx: Transaction<Database>) => Promise<void>;
 
-/** A create's or an edit's budget check (see `#budgetCheck`): what to lock and count, and how to decide. */
+/** A create's or an edit's budget check (see `#budgetCheck`): the limits to lock and count, and the exact check. */
 interface BudgetCheck {
-  /** The stretches of time whose tweets decide it: locked, then counted piece by piece. */
-  ranges: BudgetRange[];
-  /** Whether these counts (pieces per range, an upper bound of the tweets planned) leave room for the post. */
-  within(counts: number[][]): boolean;
-  /** The exact check, when `within` says no: throws `rate_budget_exceeded` naming the next free slot. */
+  /** Each over a stretch of time whose tweets decide it: locked, then counted piece by piece. */
+  limits: BudgetLimit[];
+  /** The post's tweets. */
+  tweets: number;
+  /** The exact check, when the counts leave no room: throws `rate_budget_exceeded` naming the next free slot. */
   exact(trx: Executor): Promise<void>;
 }
 
-/** Runs `check` inside `trx`, leaving the post `excludePostId` (being created or edited) out of the counts. */
+/** Whether counts (per limit, piece by piece: an upper bound of the tweets planned) leave room for the post. */
+function within(check: BudgetCheck, counts: number[][]): boolean {
+  return check.limits.every(
+    (limit, i) => heaviestRun(counts[i] ?? [], limit.run) + check.tweets <= limit.allowed,
+  );
+}
+
+/** Runs `check` inside `trx`, leaving the post `excludePostId` (being edited) out of the counts. */
 async function runBudgetCheck(trx: Executor, check: BudgetCheck, excludePostId: string): Promise<void> {
-  await lockBudget(trx, check.ranges);
-  if (!check.within(await tweetCountsByPiece(trx, check.ranges, excludePostId))) await check.exact(trx);
+  const ranges = check.limits.map((limit) => limit.range);
+  await lockBudget(trx, ranges);
+  await checkLockedBudget(trx, check, excludePostId);
+}
+
+/** `check` once its ranges are locked: the quick count, and the exact check when the count does not fit. */
+async function checkLockedBudget(trx: Executor, check: BudgetCheck, excludePostId?: string): Promise<void> {
+  const counts = await tweetCountsByPiece(
+    trx,
+    check.limits.map((limit) => limit.range),
+    excludePostId,
+  );
+  if (!within(check, counts)) await check.exact(trx);
 }
 
 /** A new post on its way into the database (see `#store`). */
@@ -171,18 +193,46 @@ interface PendingPost {
   guards: readonly Guard[];
 }
 
-/** Inserts the posts with their `post.scheduled` events, then each request's own rows (`options.inTransaction`). */
-async function insertPending(trx: Transaction<Database>, batch: readonly PendingPost[]): Promise<Post[]> {
-  const posts = await insertPosts(
+/** Takes the budget locks of `lock`, then inserts the posts with their `post.scheduled` events. */
+function insertPending(
+  trx: Transaction<Database>,
+  batch: readonly PendingPost[],
+  lock: readonly BudgetRange[],
+): Promise<Post[]> {
+  return insertPostsLocked(
     trx,
     batch.map(({ post, account }) => ({ post, username: account.username })),
-  );
-  await appendEvents(
-    trx,
     batch.map(({ post }) => scheduledEvent(post)),
+    lock,
   );
-  for (const { post, options } of batch) await options.inTransaction?.(trx, { id: post.id });
-  return posts;
+}
+
+/**
+ * The limits of a batch's budget checks, each leaving room for the tweets of the batch's posts in its range and scope
+ * (and for its own post's, wherever it falls).
+ */
+function batchLimits(batch: readonly PendingPost[]): BudgetLimit[] {
+  return batch.flatMap(
+    (pending) =>
+      pending.budget?.limits.map(({ range, run, allowed }) => {
+        const shares = (other: PendingPost) =>
+          other === pending ||
+          ((range.xUserId === undefined || range.xUserId === other.account.xUserId) &&
+            other.post.scheduledAt >= range.from &&
+            other.post.scheduledAt < range.to);
+        const reserved = sum(batch.filter(shares).map((other) => other.post.items.length));
+        return { range, run, allowed: allowed - reserved };
+      }) ?? [],
+  );
+}
+
+/** What is left of a create's transaction once its budget fits: its guards, then its request's own rows. */
+async function finishPending(
+  trx: Transaction<Database>,
+  { guards, options, post }: PendingPost,
+): Promise<void> {
+  for (const guard of guards) await guard(trx);
+  await options.inTransaction?.(trx, { id: post.id });
 }
 
 /** Stored, or refused (a rule's error, answered to its request alone). */
@@ -256,17 +306,19 @@ export class PostsService {
 
   /**
    * Stores a new post with its `post.scheduled` event (and `options.inTransaction`) in one transaction, if its
-   * budget check and guards (built to leave this post out of what they count) pass. They run last: on PostgreSQL
-   * they lock the budget windows until the commit, and after the lock the transaction only reads and commits, so
-   * concurrent creates wait on one another for as short a time as possible and never while holding a row.
+   * budget check and guards (built to leave this post out of what they count) pass. On PostgreSQL the statement
+   * that inserts the post first locks its budget's ranges until the commit (`insertPostsLocked`): concurrent creates
+   * of the same ranges wait for one another holding no row, and the lock costs no round trip of its own.
    *
-   * PostgreSQL, where every statement is a round trip and the lock is held across them: the posts that arrive
-   * while a store is in flight are stored together (`#storeTogether`). Not a post with `options.inTransaction`
-   * (an Idempotency-Key): that records the key for its request, once, and a batch may be rolled back and stored
-   * again post by post.
+   * PostgreSQL, where every statement is a round trip: the posts that arrive while a store is in flight are stored
+   * together, in one statement (`#storeTogether`). Not a post with guards (a spending cap, checked in its
+   * transaction) or with `options.inTransaction` (an Idempotency-Key, recorded for its request once): a batch may be
+   * refused as a whole and stored again post by post.
    */
   async #store(pending: PendingPost): Promise<Post> {
-    if (!isPostgres(this.deps.db) || pending.options.inTransaction) return this.#storeAlone(pending);
+    const { inTransaction } = pending.options;
+    if (!isPostgres(this.deps.db) || inTransaction || pending.guards.length > 0)
+      return this.#storeAlone(pending);
     return unwrap(await this.#storeBatched(pending));
   }
 
@@ -274,47 +326,41 @@ export class PostsService {
 
   async #storeAlone(pending: PendingPost): Promise<Post> {
     return this.deps.db.transaction().execute(async (trx) => {
-      const [created] = await insertPending(trx, [pending]);
-      if (pending.budget) await runBudgetCheck(trx, pending.budget, pending.post.id);
-      for (const guard of pending.guards) await guard(trx);
+      const { budget } = pending;
+      const [created] = await insertPending(trx, [pending], budget?.limits.map((limit) => limit.range) ?? []);
+      if (budget) await checkLockedBudget(trx, budget, pending.post.id);
+      await finishPending(trx, pending);
       return created!;
     });
   }
 
   /**
-   * Several new posts in one transaction: one insert each for the posts, their items and their events, one lock
-   * statement and one count for all their budgets. Each budget is checked against counts that hold every post of
-   * the batch (its own too), more than any order of storing them one by one would count, so when all fit, storing
-   * them one by one would have too. Otherwise (near a limit, or any error) nothing of the batch is kept and each
-   * post is stored alone, exactly as without batching.
+   * New posts in one statement, its own transaction (`insertPostsWithinBudget`): it locks their budgets' ranges,
+   * counts them, and stores every post if every limit holds with room for the whole batch — each limit's `allowed`
+   * less the tweets of every post of the batch in its range and scope, its own too: more than any order of storing
+   * them one by one would count, so when all fit, storing them one by one would have too. Otherwise (near a limit,
+   * or any error) nothing of the batch is kept and each post is stored alone, exactly as without batching.
    */
   async #storeTogether(batch: readonly PendingPost[]): Promise<Stored[]> {
-    const alone = (pending: PendingPost): Promise<Stored> =>
-      this.#storeAlone(pending).then(
-        (post) => ({ post }),
-        (error: unknown) => ({ error }),
-      );
-    if (batch.length === 1) return [await alone(batch[0]!)];
     try {
-      const created = await this.deps.db.transaction().execute(async (trx) => {
-        const posts = await insertPending(trx, batch);
-        const checks = batch.flatMap(({ budget }) => (budget ? [budget] : []));
-        const ranges = checks.flatMap((check) => check.ranges);
-        await lockBudget(trx, ranges);
-        const counts = await tweetCountsByPiece(trx, ranges);
-        let offset = 0;
-        for (const check of checks) {
-          const mine = counts.slice(offset, offset + check.ranges.length);
-          offset += check.ranges.length;
-          if (!check.within(mine)) throw new BatchRefused();
-        }
-        for (const { guards } of batch) for (const guard of guards) await guard(trx);
-        return posts;
-      });
-      return created.map((post) => ({ post }));
+      const created = await insertPostsWithinBudget(
+        this.deps.db,
+        batch.map(({ post, account }) => ({ post, username: account.username })),
+        batch.map(({ post }) => scheduledEvent(post)),
+        batchLimits(batch),
+      );
+      if (created) return created.map((post) => ({ post }));
     } catch {
-      return Promise.all(batch.map(alone));
+      // Stored alone below, where each post meets its own error.
     }
+    return Promise.all(
+      batch.map((pending) =>
+        this.#storeAlone(pending).then(
+          (post) => ({ post }),
+          (error: unknown) => ({ error }),
+        ),
+      ),
+    );
   }
 
   /**
@@ -907,9 +953,7 @@ export class PostsService {
     const known = allKnown.filter((k) => k.resetAt > at);
     if (windows.length === 0 && known.length === 0) return null;
     const scopeOf = (scope: 'user' | 'app') => (scope === 'user' ? { xUserId: account.xUserId } : {});
-    const consecutiveMax = (pieces: number[], run: number) =>
-      Math.max(...pieces.map((_, i) => sum(pieces.slice(i, i + run))));
-    const limits = [
+    const limits: BudgetLimit[] = [
       ...windows.map((w) => {
         if (w.scope === 'app') {
           // The app's counts are hourly: a window containing `at` starts in (at - D, at] and covers at most D/H + 1
@@ -917,17 +961,13 @@ export class PostsService {
           const from = floorTo(at - w.durationMs + 1, BUDGET_HOUR_MS);
           const to = floorTo(at + w.durationMs - 1, BUDGET_HOUR_MS) + BUDGET_HOUR_MS;
           const run = Math.ceil(w.durationMs / BUDGET_HOUR_MS) + 1;
-          return {
-            range: { from, to, pieceMs: BUDGET_HOUR_MS },
-            bound: (pieces: number[]) => consecutiveMax(pieces, run),
-            allowed: w.limit,
-          };
+          return { range: { from, to, pieceMs: BUDGET_HOUR_MS }, run, allowed: w.limit };
         }
         // One X user's posts: cut (at - D, at + D) into 2·PARTS equal pieces, and every window containing `at` lies
         // within PARTS + 2 consecutive ones, so their largest sum bounds it (within a few %, not 2×).
         const pieceMs = Math.ceil(w.durationMs / PARTS);
         const range = { ...scopeOf(w.scope), from: at - w.durationMs + 1, to: at + w.durationMs, pieceMs };
-        return { range, bound: (pieces: number[]) => consecutiveMax(pieces, PARTS + 2), allowed: w.limit };
+        return { range, run: PARTS + 2, allowed: w.limit };
       }),
       ...known.map((k) => {
         // X's own count runs from its last answer to the reset (for the app, widened to whole hours).
@@ -940,14 +980,14 @@ export class PostsService {
             : [k.updatedAt + 1, k.resetAt];
         return {
           range: { ...scopeOf(k.scope), from, to, pieceMs: Math.max(1, to - from) },
-          bound: (pieces: number[]) => sum(pieces),
+          run: 1,
           allowed: k.remaining,
         };
       }),
     ];
     return {
-      ranges: limits.map((l) => l.range),
-      within: (counts) => limits.every((limit, i) => limit.bound(counts[i] ?? []) + tweets <= limit.allowed),
+      limits,
+      tweets,
       exact: (trx) =>
         this.#checkBudget(account, at, tweets, this.deps.clock.now(), excludePostId, undefined, {
           trx,
@@ -1023,9 +1063,6 @@ function spendGuard(
   });
   return guard ? [guard] : [];
 }
-
-/** A batch of new posts that must be stored one by one: one of them comes near a budget's limit. */
-class BatchRefused extends Error {}
 
 function notEditable(status: PostStatus): ConflictError {
   return new ConflictError(

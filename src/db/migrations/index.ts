@@ -15,6 +15,7 @@ import * as m0013 from './0013_metrics.ts';
 import * as m0014 from './0014_spend.ts';
 import * as m0015 from './0015_post_cost.ts';
 import * as m0016 from './0016_budget_hours.ts';
+import * as m0017 from './0017_budget_check_locked.ts';
 
 /**
  * Every migration, by name (applied in name order). One file per domain; add a new file and a line here
@@ -38,4 +39,5 @@ export const migrations: Record<string, Migration> = {
   '0014_spend': m0014,
   '0015_post_cost': m0015,
   '0016_budget_hours': m0016,
+  '0017_budget_check_locked': m0017,
 };
