@@ -15,6 +15,7 @@ import {
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { migrations } from './migrations/index.ts';
+import { PreparingClient } from './prepared.ts';
 import type { Database } from './schema.ts';
 
 export type { Database } from './schema.ts';
@@ -33,7 +34,8 @@ const PG_INT8_OID = 20;
 
 /**
  * Opens `sqlite:PATH` (creating the directory; WAL, foreign keys on, busy timeout) or `postgres://…`
- * (a pg Pool of `maxConnections`, default 10 — the service passes `XGATE_DB_POOL_SIZE`; `log` hears about idle connections that fail). Does not migrate:
+ * (a pg Pool of `maxConnections`, default 10 — the service passes `XGATE_DB_POOL_SIZE`; `log` hears about idle connections that fail;
+ * statements run again are prepared, see {@link PreparingClient}). Does not migrate:
  * call {@link migrateToLatest}.
  */
 export async function createDatabase(
@@ -58,6 +60,7 @@ export async function createDatabase(
   }
   if (/^postgres(ql)?:\/\//.test(url)) {
     const pool = new pg.Pool({
+      Client: PreparingClient,
       connectionString: url,
       max: options.maxConnections ?? 10,
       types: {
