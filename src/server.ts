@@ -99,6 +99,8 @@ export async function createApp(baseConfig: Config, overrides: AppOverrides = {}
       stopping ??= (async () => {
         // HTTP first (close stops accepting and waits for in-flight requests), the worker meanwhile.
         await Promise.all([http?.close(), worker?.stop()]);
+        // The charges of the last calls to X, still waiting for the ledger's next write.
+        await deps.spend.flush();
         await Promise.all([handle.destroy(), deps.text.close()]);
       })();
       return stopping;

@@ -11,6 +11,12 @@ import type { PriceTable } from './prices.ts';
 import { type CallCharges, recordCharges } from './spend.repository.ts';
 
 const DAY_MS = 86_400_000;
+/**
+ * Least time between the starts of two writes of the ledger. Under load each then carries the calls of that stretch
+ * in one statement (the dispatcher at ~800 calls/s wrote one statement per 4 calls, half of all its statements); a
+ * crash loses no more than before, as the calls wait in memory either way.
+ */
+const WRITE_INTERVAL_MS = 100;
 
 interface SpendLedgerDeps {
   db: Kysely<Database>;
@@ -37,6 +43,11 @@ export class SpendLedger {
   #queue: Promise<void> = Promise.resolve();
   /** The calls waiting for the next write (null: the next call starts one). */
   #batch: CallCharges[] | null = null;
+  /** When the last write started (monotonic ms), and how to end the wait for the next one early (`flush`). */
+  #lastWrite = Number.NEGATIVE_INFINITY;
+  #endWait: (() => void) | null = null;
+  /** A flush is waiting: the writes before it do not wait for their interval. */
+  #flushing = false;
 
   constructor(deps: SpendLedgerDeps, metrics: Registry) {
     this.#deps = deps;
@@ -83,6 +94,7 @@ export class SpendLedger {
     const batch = [call];
     this.#batch = batch;
     this.#enqueue(async () => {
+      await this.#spaced();
       if (this.#batch === batch) this.#batch = null;
       if (await this.#deps.pauses.isPaused()) await this.#deps.pauses.resume();
       for (const charge of await this.#deps.writes.run((db) => recordCharges(db, batch))) {
@@ -92,9 +104,32 @@ export class SpendLedger {
     });
   }
 
-  /** Waits until everything observed so far is written. */
+  /** Waits until everything observed so far is written (at once, without the interval between writes). */
   flush(): Promise<void> {
-    return this.#queue;
+    this.#flushing = true;
+    this.#endWait?.();
+    const written = this.#queue;
+    return written.finally(() => {
+      if (this.#queue === written) this.#flushing = false;
+    });
+  }
+
+  /** Waits until WRITE_INTERVAL_MS after the last write started (or a flush), then marks this one's start. */
+  async #spaced(): Promise<void> {
+    const wait = this.#lastWrite + WRITE_INTERVAL_MS - performance.now();
+    if (wait > 0 && !this.#flushing) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(end, wait);
+        timer.unref();
+        function end() {
+          clearTimeout(timer);
+          resolve();
+        }
+        this.#endWait = end;
+      });
+      this.#endWait = null;
+    }
+    this.#lastWrite = performance.now();
   }
 
   #enqueue(work: () => Promise<void>): void {
