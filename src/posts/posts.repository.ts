@@ -247,32 +247,41 @@ export async function insertPostsLocked(
     return created;
   }
   const { rows, items, created } = newPostRows(posts);
-  const text = `with "locks" as (${BUDGET_LOCKS}), "new_posts" as (
-    insert into "posts" (${columnList(rows[0]!)})
-    select ${columnList(rows[0]!)} from json_populate_recordset(null::"posts", $2::json)
-  ), "new_items" as (
-    insert into "post_items" (${columnList(items[0]!)})
-    select ${columnList(items[0]!)} from json_populate_recordset(null::"post_items", $3::json)
-  ), "event_input" as (
-    select * from unnest(${pgEventBatch.unnestArguments(4)}) as "event_input"(${pgEventBatch.columns})
-  ), ${pgEventBatch.cte('new_events', '"event_input"', 'true')}
+  const text = `with "locks" as (${BUDGET_LOCKS}), ${pgInsertPosts(rows[0]!, items[0]!, 2, 'true')}
   select count(*) from "locks"`;
   await trx.executeQuery(
-    CompiledQuery.raw(text, [
-      budgetLockKeys(lock),
-      JSON.stringify(rows),
-      JSON.stringify(items),
-      ...pgEventArrays(events),
-    ]),
+    CompiledQuery.raw(text, [budgetLockKeys(lock), ...pgInsertPostsArguments(rows, items, events)]),
   );
   return created;
 }
 
-/** The quoted column names of a row, in its order. */
-function columnList(row: object): string {
-  return Object.keys(row)
-    .map((column) => `"${column}"`)
-    .join(', ');
+/**
+ * PostgreSQL: data-modifying CTEs that insert posts, their items and their events when `when` holds: the rows as
+ * JSON in `$first` and `$first + 1`, the events' columns from `$first + 2` ({@link pgInsertPostsArguments}).
+ */
+function pgInsertPosts(row: object, item: object, first: number, when: string): string {
+  const columns = (sample: object) =>
+    Object.keys(sample)
+      .map((column) => `"${column}"`)
+      .join(', ');
+  return `"new_posts" as (
+    insert into "posts" (${columns(row)})
+    select ${columns(row)} from json_populate_recordset(null::"posts", $${first}::json) where ${when}
+  ), "new_items" as (
+    insert into "post_items" (${columns(item)})
+    select ${columns(item)} from json_populate_recordset(null::"post_items", $${first + 1}::json) where ${when}
+  ), "event_input" as (
+    select * from unnest(${pgEventBatch.unnestArguments(first + 2)}) as "event_input"(${pgEventBatch.columns})
+  ), ${pgEventBatch.cte('new_events', '"event_input"', when)}`;
+}
+
+/** The parameters of {@link pgInsertPosts}. */
+function pgInsertPostsArguments(
+  rows: readonly object[],
+  items: readonly object[],
+  events: readonly NewEvent[],
+): unknown[] {
+  return [JSON.stringify(rows), JSON.stringify(items), ...pgEventArrays(events)];
 }
 
 /** The rows of new posts and of their items, and the posts as a read would return them. */
@@ -753,25 +762,15 @@ export async function insertPostsWithinBudget(
   limits: readonly BudgetLimit[],
 ): Promise<Post[] | null> {
   const { rows, items, created } = newPostRows(posts);
-  const when = '(select "ok" from "fits")';
-  const text = `with "fits" as (select budget_check_locked($1::text[], $2::text, $3::jsonb) as "ok"), "new_posts" as (
-    insert into "posts" (${columnList(rows[0]!)})
-    select ${columnList(rows[0]!)} from json_populate_recordset(null::"posts", $4::json) where ${when}
-  ), "new_items" as (
-    insert into "post_items" (${columnList(items[0]!)})
-    select ${columnList(items[0]!)} from json_populate_recordset(null::"post_items", $5::json) where ${when}
-  ), "event_input" as (
-    select * from unnest(${pgEventBatch.unnestArguments(6)}) as "event_input"(${pgEventBatch.columns})
-  ), ${pgEventBatch.cte('new_events', '"event_input"', when)}
+  const text = `with "fits" as (select budget_check_locked($1::text[], $2::text, $3::jsonb) as "ok"),
+  ${pgInsertPosts(rows[0]!, items[0]!, 4, '(select "ok" from "fits")')}
   select "ok" from "fits"`;
   const { rows: answer } = await db.executeQuery<{ ok: boolean }>(
     CompiledQuery.raw(text, [
       budgetLockKeys(limits.map((limit) => limit.range)),
       LIMITS_HOLD,
       rangesJson(limits.map(({ range, run, allowed }) => ({ range, run, allowed }))),
-      JSON.stringify(rows),
-      JSON.stringify(items),
-      ...pgEventArrays(events),
+      ...pgInsertPostsArguments(rows, items, events),
     ]),
   );
   return answer[0]?.ok === true ? created : null;
