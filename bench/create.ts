@@ -23,7 +23,7 @@ import { profiled } from './profile.ts';
  */
 const CREATES = Number(process.env.XGATE_BENCH_CREATES ?? 2000);
 const CLIENTS = 16;
-const WARM_UP = 500;
+const WARM_UP = 2000;
 const ACCOUNTS = 200;
 const SPREAD_DAYS = 20;
 const BACKLOGS = (process.env.XGATE_BENCH_BACKLOGS ?? '0,10000,100000').split(',').map(Number);
