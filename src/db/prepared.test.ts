@@ -28,6 +28,11 @@ describe('PreparingClient', () => {
     expect((await client.query(text, [2])).rows).toEqual([{ n: 3 }]);
     expect((await client.query(text, [3])).rows).toEqual([{ n: 4 }]);
     expect(await prepared()).toEqual([text]);
+    // A long list of parameters (a batch's `in (…)`) seldom repeats: it is never prepared.
+    const many = Array.from({ length: 40 }, (_, i) => i);
+    const list = `select count(*)::int as n from generate_series(1, 100) as g where g in (${many.map((i) => `$${i + 1}::int`).join(', ')})`;
+    for (let run = 0; run < 3; run++) expect((await client.query(list, many)).rows).toEqual([{ n: 39 }]);
+    expect(await prepared()).toEqual([text]);
   });
 
   it('runs a statement again, unprepared, when another process changed its columns', async () => {

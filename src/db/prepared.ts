@@ -1,8 +1,14 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 
-/** Statements one connection keeps prepared: the hot paths use a few dozen. */
-const PREPARED_PER_CONNECTION = 200;
+/**
+ * Statements one connection keeps prepared. Each costs PostgreSQL ~125 kB of the backend's memory (measured with
+ * `pg_backend_memory_contexts` for a two-table select run seven times, its generic plan cached), so the cap bounds a
+ * connection's share at ~8 MB; the create and publish paths use a few dozen texts.
+ */
+const PREPARED_PER_CONNECTION = 64;
+/** Statements with more parameters run unprepared: long `in (…)` lists of a batch seldom repeat exactly. */
+const MOST_PARAMETERS = 32;
 /** Statement texts whose uses are counted before one is prepared; the count starts over beyond it. */
 const COUNTED_TEXTS = 5_000;
 
@@ -14,8 +20,9 @@ const names = new Map<string, string>();
 /**
  * A pg client that runs the statements with parameters that this process runs more than once as named prepared
  * statements, so PostgreSQL parses and plans each once per connection instead of at every execution (on the create
- * and publish paths that was a large part of PostgreSQL's CPU). At most PREPARED_PER_CONNECTION per connection;
- * later ones run unprepared. Kysely sends every query as (text, values), so nothing else changes for its callers.
+ * and publish paths that was a large part of PostgreSQL's CPU). At most PREPARED_PER_CONNECTION per connection, of
+ * at most MOST_PARAMETERS parameters; others run unprepared. Kysely sends every query as (text, values), so nothing
+ * else changes for its callers.
  *
  * A prepared statement outlives a change of its tables' columns by another process (a rolling upgrade migrating):
  * PostgreSQL then refuses it ("cached plan must not change result type"). The connection then forgets all its
@@ -32,7 +39,7 @@ export class PreparingClient extends pg.Client {
     if (typeof config !== 'string' || !Array.isArray(values) || values.length === 0 || callback) {
       return super.query(config, values, callback);
     }
-    const name = this.#nameFor(config);
+    const name = this.#nameFor(config, values.length);
     if (name === null) return super.query(config, values);
     const idle = this.getTransactionStatus() === 'I';
     return (super.query({ name, text: config, values }) as Promise<pg.QueryResult>).catch(
@@ -46,7 +53,8 @@ export class PreparingClient extends pg.Client {
   }
 
   /** The name to run `text` under on this connection, or null to run it unprepared. */
-  #nameFor(text: string): string | null {
+  #nameFor(text: string, parameters: number): string | null {
+    if (parameters > MOST_PARAMETERS) return null;
     if (!this.#prepared.has(text)) {
       const count = (uses.get(text) ?? 0) + 1;
       if (uses.size >= COUNTED_TEXTS) uses.clear();
