@@ -769,7 +769,7 @@ export async function insertPostsWithinBudget(
     CompiledQuery.raw(text, [
       budgetLockKeys(limits.map((limit) => limit.range)),
       LIMITS_HOLD,
-      rangesJson(limits.map(({ range, run, allowed }) => ({ range, run, allowed }))),
+      rangesJson(limits),
       ...pgInsertPostsArguments(rows, items, events),
     ]),
   );

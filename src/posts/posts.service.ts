@@ -167,21 +167,20 @@ function within(check: BudgetCheck, counts: number[][]): boolean {
   );
 }
 
+/** The stretches of time a budget check locks and counts. */
+function rangesOf(check: BudgetCheck | null): BudgetRange[] {
+  return check?.limits.map((limit) => limit.range) ?? [];
+}
+
 /** Runs `check` inside `trx`, leaving the post `excludePostId` (being edited) out of the counts. */
 async function runBudgetCheck(trx: Executor, check: BudgetCheck, excludePostId: string): Promise<void> {
-  const ranges = check.limits.map((limit) => limit.range);
-  await lockBudget(trx, ranges);
+  await lockBudget(trx, rangesOf(check));
   await checkLockedBudget(trx, check, excludePostId);
 }
 
 /** `check` once its ranges are locked: the quick count, and the exact check when the count does not fit. */
 async function checkLockedBudget(trx: Executor, check: BudgetCheck, excludePostId?: string): Promise<void> {
-  const counts = await tweetCountsByPiece(
-    trx,
-    check.limits.map((limit) => limit.range),
-    excludePostId,
-  );
-  if (!within(check, counts)) await check.exact(trx);
+  if (!within(check, await tweetCountsByPiece(trx, rangesOf(check), excludePostId))) await check.exact(trx);
 }
 
 /** A new post on its way into the database (see `#store`). */
@@ -193,18 +192,12 @@ interface PendingPost {
   guards: readonly Guard[];
 }
 
-/** Takes the budget locks of `lock`, then inserts the posts with their `post.scheduled` events. */
-function insertPending(
-  trx: Transaction<Database>,
-  batch: readonly PendingPost[],
-  lock: readonly BudgetRange[],
-): Promise<Post[]> {
-  return insertPostsLocked(
-    trx,
-    batch.map(({ post, account }) => ({ post, username: account.username })),
-    batch.map(({ post }) => scheduledEvent(post)),
-    lock,
-  );
+/** New posts as the repository inserts them, with their `post.scheduled` events. */
+function scheduledInserts(batch: readonly PendingPost[]) {
+  return {
+    posts: batch.map(({ post, account }) => ({ post, username: account.username })),
+    events: batch.map(({ post }) => scheduledEvent(post)),
+  };
 }
 
 /**
@@ -327,7 +320,8 @@ export class PostsService {
   async #storeAlone(pending: PendingPost): Promise<Post> {
     return this.deps.db.transaction().execute(async (trx) => {
       const { budget } = pending;
-      const [created] = await insertPending(trx, [pending], budget?.limits.map((limit) => limit.range) ?? []);
+      const { posts, events } = scheduledInserts([pending]);
+      const [created] = await insertPostsLocked(trx, posts, events, rangesOf(budget));
       if (budget) await checkLockedBudget(trx, budget, pending.post.id);
       await finishPending(trx, pending);
       return created!;
@@ -343,12 +337,8 @@ export class PostsService {
    */
   async #storeTogether(batch: readonly PendingPost[]): Promise<Stored[]> {
     try {
-      const created = await insertPostsWithinBudget(
-        this.deps.db,
-        batch.map(({ post, account }) => ({ post, username: account.username })),
-        batch.map(({ post }) => scheduledEvent(post)),
-        batchLimits(batch),
-      );
+      const { posts, events } = scheduledInserts(batch);
+      const created = await insertPostsWithinBudget(this.deps.db, posts, events, batchLimits(batch));
       if (created) return created.map((post) => ({ post }));
     } catch {
       // Stored alone below, where each post meets its own error.
