@@ -1,4 +1,11 @@
-import { CompiledQuery, type Kysely, type Transaction, type Updateable } from 'kysely';
+import {
+  CompiledQuery,
+  type Kysely,
+  type QueryCreator,
+  sql,
+  type Transaction,
+  type Updateable,
+} from 'kysely';
 import { batched } from '../db/batched.ts';
 import { atomically, type GroupCommit } from '../db/group-commit.ts';
 import type { Database, DialectName } from '../db/index.ts';
@@ -124,7 +131,35 @@ export class DeliveryRepository {
   async claim(now: number, limit: number): Promise<ClaimedPost[]> {
     if (limit <= 0) return [];
     const pg = this.dialect === 'postgres';
+    // Each kind of due post in the order of an index (status, next_attempt_at, created_at), so a claim reads about
+    // `limit` rows however many are due: one `or` over both kinds made PostgreSQL read and sort every due post.
+    const due =
+      (kind: 'scheduled' | 'expired') => (db: QueryCreator<Database & { busy: { account_id: string } }>) => {
+        let query = db
+          .selectFrom('posts')
+          .select(['id', 'next_attempt_at', 'created_at'])
+          .$call((q) =>
+            kind === 'scheduled'
+              ? q.where('status', '=', 'scheduled').where('next_attempt_at', '<=', now)
+              : q.where('status', '=', 'publishing').where('lease_until', '<', now),
+          )
+          .where('account_id', 'not in', (eb) => eb.selectFrom('busy').select('account_id'))
+          .orderBy('next_attempt_at')
+          .orderBy('created_at')
+          .limit(limit);
+        if (pg) query = query.forUpdate().skipLocked();
+        return query;
+      };
     const rows = await this.db
+      .with('busy', (db) =>
+        db
+          .selectFrom('posts')
+          .select('account_id')
+          .where('status', '=', 'publishing')
+          .where('lease_until', '>=', now),
+      )
+      .with('scheduled', due('scheduled'))
+      .with('expired', due('expired'))
       .updateTable('posts')
       .set((eb) => ({
         status: 'publishing',
@@ -133,28 +168,21 @@ export class DeliveryRepository {
         attempts: eb('attempts', '+', 1),
         updated_at: now,
       }))
-      .where('id', 'in', (eb) => {
-        let due = eb
-          .selectFrom('posts as due')
+      .where((eb) => {
+        const chosen = eb
+          .selectFrom((from) =>
+            from
+              .selectFrom('scheduled')
+              .selectAll()
+              .unionAll(from.selectFrom('expired').selectAll())
+              .as('due'),
+          )
           .select('due.id')
-          .where((w) =>
-            w.or([
-              w.and([w('due.status', '=', 'scheduled'), w('due.next_attempt_at', '<=', now)]),
-              w.and([w('due.status', '=', 'publishing'), w('due.lease_until', '<', now)]),
-            ]),
-          )
-          .where('due.account_id', 'not in', (busy) =>
-            busy
-              .selectFrom('posts as busy')
-              .select('busy.account_id')
-              .where('busy.status', '=', 'publishing')
-              .where('busy.lease_until', '>=', now),
-          )
           .orderBy('due.next_attempt_at')
           .orderBy('due.created_at')
           .limit(limit);
-        if (pg) due = due.forUpdate().skipLocked();
-        return due;
+        // PostgreSQL joins `in (…)` to a scan of the whole table; the ids as an array are looked up by key.
+        return pg ? eb('id', '=', sql<string>`any(array(${chosen}))`) : eb('id', 'in', chosen);
       })
       .returning(['id', 'user_id', 'account_id', 'scheduled_at', 'created_at', 'attempts', 'lease_owner'])
       .execute();

@@ -16,6 +16,7 @@ import * as m0014 from './0014_spend.ts';
 import * as m0015 from './0015_post_cost.ts';
 import * as m0016 from './0016_budget_hours.ts';
 import * as m0017 from './0017_budget_check_locked.ts';
+import * as m0018 from './0018_claim_order_index.ts';
 
 /**
  * Every migration, by name (applied in name order). One file per domain; add a new file and a line here
@@ -40,4 +41,5 @@ export const migrations: Record<string, Migration> = {
   '0015_post_cost': m0015,
   '0016_budget_hours': m0016,
   '0017_budget_check_locked': m0017,
+  '0018_claim_order_index': m0018,
 };

@@ -1,0 +1,89 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createGroupCommit } from '../src/db/group-commit.ts';
+import { createDatabase, type DatabaseHandle, migrateToLatest } from '../src/db/index.ts';
+import { insertPost } from '../src/posts/posts.repository.ts';
+import { DeliveryRepository } from '../src/posts/publishing.repository.ts';
+import { makeAccount } from './fixtures/accounts.ts';
+import { createTestClock, describeEachDialect, makeUser } from './helpers/index.ts';
+
+describeEachDialect('delivery repository: what a claim takes', (ctx) => {
+  let handle: DatabaseHandle;
+  const clock = createTestClock();
+  beforeAll(async () => {
+    handle = await createDatabase(ctx.databaseUrl);
+    await migrateToLatest(handle.db);
+  });
+  afterAll(async () => {
+    await handle?.destroy();
+  });
+
+  const repoOf = (owner: string) =>
+    new DeliveryRepository(
+      handle.db,
+      handle.dialect,
+      owner,
+      60_000,
+      createGroupCommit(handle.db, handle.dialect),
+    );
+
+  async function post(accountId: string, userId: string, dueIn: number): Promise<string> {
+    const id = randomUUID();
+    await insertPost(handle.db, {
+      id,
+      userId,
+      accountId,
+      scheduledAt: clock.now() + dueIn,
+      now: clock.now(),
+      items: [{ text: `post ${id}`, mediaIds: [] }],
+    });
+    clock.advance(1);
+    return id;
+  }
+
+  const holdBy = (id: string, owner: string, leaseUntil: number, nextAttemptAt: number) =>
+    handle.db
+      .updateTable('posts')
+      .set({
+        status: 'publishing',
+        lease_owner: owner,
+        lease_until: leaseUntil,
+        next_attempt_at: nextAttemptAt,
+      })
+      .where('id', '=', id)
+      .execute();
+
+  it('takes scheduled posts and expired leases in due order, skips busy accounts and future posts, up to its limit', async () => {
+    const deps = { db: handle.db, clock };
+    const user = await makeUser(deps);
+    const [a, b, c, d, e] = await Promise.all(Array.from({ length: 5 }, () => makeAccount(deps, user.id)));
+    const a1 = await post(a!.id, user.id, -3000);
+    const a2 = await post(a!.id, user.id, -2000);
+    const b1 = await post(b!.id, user.id, -1000);
+    // c's post was held by a worker that died: its lease ran out, and it comes due between a1 and a2.
+    const c1 = await post(c!.id, user.id, -2500);
+    await holdBy(c1, 'dead-worker', clock.now() - 1, clock.now() - 2500);
+    // d has a post in flight at another worker: its next post, however early, waits.
+    const d1 = await post(d!.id, user.id, -5000);
+    await holdBy(d1, 'live-worker', clock.now() + 30_000, clock.now() - 5000);
+    const d2 = await post(d!.id, user.id, -4000);
+    const e1 = await post(e!.id, user.id, 60_000);
+
+    const repo = repoOf('worker-claim');
+    const first = await repo.claim(clock.now(), 3);
+    expect(first.map((p) => p.id).sort()).toEqual([a1, a2, c1].sort());
+    expect(first.find((p) => p.id === c1)).toMatchObject({ attempts: 1 });
+    const second = await repo.claim(clock.now(), 10);
+    expect(second.map((p) => p.id)).toEqual([b1]);
+    const rows = await handle.db
+      .selectFrom('posts')
+      .select(['id', 'status', 'lease_owner'])
+      .where('id', 'in', [d1, d2, e1])
+      .execute();
+    expect(Object.fromEntries(rows.map((r) => [r.id, [r.status, r.lease_owner]]))).toEqual({
+      [d1]: ['publishing', 'live-worker'],
+      [d2]: ['scheduled', null],
+      [e1]: ['scheduled', null],
+    });
+  });
+});
