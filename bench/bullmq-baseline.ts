@@ -2,6 +2,7 @@ import { connect } from 'node:net';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { XClient } from '../src/x/index.ts';
+import { cpuMeter } from './process.ts';
 
 const REDIS = { host: '127.0.0.1', port: 6379, maxRetriesPerRequest: null };
 
@@ -30,7 +31,7 @@ export async function bullmqRun(
   x: XClient,
   tokens: readonly string[],
   options: { posts: number; concurrency: number; label: string },
-): Promise<{ postsPerSecond: number; seconds: number }> {
+): Promise<{ postsPerSecond: number; seconds: number; cpuMs: number }> {
   const name = `xgate-bench-${options.label}-${Date.now()}`;
   // BullMQ 6 takes a client made by the caller under native ESM.
   const connection = new Redis(REDIS);
@@ -54,6 +55,7 @@ export async function bullmqRun(
     const all = new Promise<void>((resolve) => {
       finished = resolve;
     });
+    const cpu = cpuMeter();
     const worker = new Worker(
       name,
       async (job) => {
@@ -68,9 +70,14 @@ export async function bullmqRun(
       throw error;
     });
     await all;
+    const cpuMs = cpu.stop();
     const seconds = (Date.now() - Math.max(dueAt, 0)) / 1000;
     await worker.close();
-    return { postsPerSecond: Math.round(options.posts / seconds), seconds: Number(seconds.toFixed(2)) };
+    return {
+      postsPerSecond: Math.round(options.posts / seconds),
+      seconds: Number(seconds.toFixed(2)),
+      cpuMs,
+    };
   } finally {
     await queue.obliterate({ force: true }).catch(() => {});
     await queue.close();

@@ -19,6 +19,7 @@ import { accountRow } from '../test/fixtures/accounts.ts';
 import { freePort } from '../test/helpers/ports.ts';
 import { bullmqRun, redisAvailable } from './bullmq-baseline.ts';
 import { benchDatabase } from './databases.ts';
+import { cpuMeter } from './process.ts';
 import { profiled } from './profile.ts';
 
 /**
@@ -51,6 +52,8 @@ function percentile(sorted: readonly number[], p: number): number {
 }
 
 const mb = (bytes: number) => Math.round(bytes / (1024 * 1024));
+
+const perPost = (ms: number, posts: number) => Number((ms / Math.max(1, posts)).toFixed(3));
 
 /** Samples this process's RSS until stopped; returns the peak. */
 function rssSampler(): { stop(): number } {
@@ -249,7 +252,9 @@ export async function dispatchRun(
     });
     const rss = rssSampler();
     const started = performance.now();
+    const cpu = cpuMeter();
     await profiled(`dispatch-${dialect}`, () => dispatcher.runOnce(new AbortController().signal));
+    const cpuMs = cpu.stop();
     const seconds = (performance.now() - started) / 1000;
     const peakRss = rss.stop();
     const besideFigures = beside ? await beside.stop() : null;
@@ -261,6 +266,7 @@ export async function dispatchRun(
     const tokens = users.map((user) => user.accessToken);
     let next = 0;
     const bareStarted = performance.now();
+    const bareCpu = cpuMeter();
     await Promise.all(
       Array.from({ length: CONCURRENCY }, async () => {
         for (let i = next++; i < posts; i = next++) {
@@ -271,6 +277,7 @@ export async function dispatchRun(
       }),
     );
     const bareSeconds = (performance.now() - bareStarted) / 1000;
+    const bareCpuMs = bareCpu.stop();
     // The same tweets through the BullMQ publisher a user would otherwise write (skipped without Redis).
     const bullmq = (await redisAvailable())
       ? await bullmqRun(x, tokens, { posts, concurrency: CONCURRENCY, label: `${dialect}-${runId}` })
@@ -287,9 +294,12 @@ export async function dispatchRun(
       latenessP50Seconds: Number(percentile(lateness, 50).toFixed(2)),
       latenessP99Seconds: Number(percentile(lateness, 99).toFixed(2)),
       peakRssMb: mb(peakRss),
+      cpuMsPerPost: perPost(cpuMs, published.length),
       bareLoopPostsPerSecond: Math.round(bareRate),
+      bareLoopCpuMsPerPost: perPost(bareCpuMs, posts),
       ratio: Number((rate / bareRate).toFixed(2)),
       bullmqPostsPerSecond: bullmq ? bullmq.postsPerSecond : 'skipped: no Redis at 127.0.0.1:6379',
+      ...(bullmq && { bullmqCpuMsPerPost: perPost(bullmq.cpuMs, posts) }),
       ...(bullmq && { vsBullmq: Number((rate / bullmq.postsPerSecond).toFixed(2)) }),
       ...(besideFigures && { alongside: besideFigures }),
     };

@@ -54,3 +54,17 @@ export function httpLoad(options: {
     worker.once('error', reject);
   });
 }
+
+/**
+ * CPU time (user + system, all threads: the garbage collector's too) this process spends until stopped, in ms. The
+ * emulator, PostgreSQL and Redis run in processes of their own and are not in it.
+ */
+export function cpuMeter(): { stop(): number } {
+  const start = process.cpuUsage();
+  return {
+    stop() {
+      const { user, system } = process.cpuUsage(start);
+      return (user + system) / 1000;
+    },
+  };
+}
