@@ -2,7 +2,7 @@ import { connect } from 'node:net';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { XClient } from '../src/x/index.ts';
-import { cpuMeter } from './process.ts';
+import { commandCpuMeter, cpuMeter } from './process.ts';
 
 const REDIS = { host: '127.0.0.1', port: 6379, maxRetriesPerRequest: null };
 
@@ -31,7 +31,7 @@ export async function bullmqRun(
   x: XClient,
   tokens: readonly string[],
   options: { posts: number; concurrency: number; label: string },
-): Promise<{ postsPerSecond: number; seconds: number; cpuMs: number }> {
+): Promise<{ postsPerSecond: number; seconds: number; cpuMs: number; redisCpuMs: number | null }> {
   const name = `xgate-bench-${options.label}-${Date.now()}`;
   // BullMQ 6 takes a client made by the caller under native ESM.
   const connection = new Redis(REDIS);
@@ -56,6 +56,7 @@ export async function bullmqRun(
       finished = resolve;
     });
     const cpu = cpuMeter();
+    const redisCpu = commandCpuMeter('redis-server');
     const worker = new Worker(
       name,
       async (job) => {
@@ -71,12 +72,14 @@ export async function bullmqRun(
     });
     await all;
     const cpuMs = cpu.stop();
+    const redisCpuMs = redisCpu.stop();
     const seconds = (Date.now() - Math.max(dueAt, 0)) / 1000;
     await worker.close();
     return {
       postsPerSecond: Math.round(options.posts / seconds),
       seconds: Number(seconds.toFixed(2)),
       cpuMs,
+      redisCpuMs,
     };
   } finally {
     await queue.obliterate({ force: true }).catch(() => {});

@@ -19,7 +19,7 @@ import { accountRow } from '../test/fixtures/accounts.ts';
 import { freePort } from '../test/helpers/ports.ts';
 import { bullmqRun, redisAvailable } from './bullmq-baseline.ts';
 import { benchDatabase } from './databases.ts';
-import { cpuMeter } from './process.ts';
+import { commandCpuMeter, cpuMeter } from './process.ts';
 import { profiled } from './profile.ts';
 
 /**
@@ -253,8 +253,10 @@ export async function dispatchRun(
     const rss = rssSampler();
     const started = performance.now();
     const cpu = cpuMeter();
+    const postgresCpu = commandCpuMeter('postgres');
     await profiled(`dispatch-${dialect}`, () => dispatcher.runOnce(new AbortController().signal));
     const cpuMs = cpu.stop();
+    const postgresCpuMs = postgresCpu.stop();
     const seconds = (performance.now() - started) / 1000;
     const peakRss = rss.stop();
     const besideFigures = beside ? await beside.stop() : null;
@@ -295,11 +297,14 @@ export async function dispatchRun(
       latenessP99Seconds: Number(percentile(lateness, 99).toFixed(2)),
       peakRssMb: mb(peakRss),
       cpuMsPerPost: perPost(cpuMs, published.length),
+      ...(dialect === 'postgres' &&
+        postgresCpuMs !== null && { postgresCpuMsPerPost: perPost(postgresCpuMs, published.length) }),
       bareLoopPostsPerSecond: Math.round(bareRate),
       bareLoopCpuMsPerPost: perPost(bareCpuMs, posts),
       ratio: Number((rate / bareRate).toFixed(2)),
       bullmqPostsPerSecond: bullmq ? bullmq.postsPerSecond : 'skipped: no Redis at 127.0.0.1:6379',
       ...(bullmq && { bullmqCpuMsPerPost: perPost(bullmq.cpuMs, posts) }),
+      ...(bullmq?.redisCpuMs != null && { bullmqRedisCpuMsPerPost: perPost(bullmq.redisCpuMs, posts) }),
       ...(bullmq && { vsBullmq: Number((rate / bullmq.postsPerSecond).toFixed(2)) }),
       ...(besideFigures && { alongside: besideFigures }),
     };

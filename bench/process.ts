@@ -1,5 +1,5 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 
@@ -67,4 +67,42 @@ export function cpuMeter(): { stop(): number } {
       return (user + system) / 1000;
     },
   };
+}
+
+let clockTicks: number | undefined;
+
+/** Clock ticks per second of /proc's CPU times (getconf CLK_TCK; 100 on Linux). */
+function ticksPerSecond(): number {
+  clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  return clockTicks;
+}
+
+/** CPU of every process named `comm` now, in ms, children they reaped included (Linux /proc). */
+function cpuOfCommand(comm: string): number {
+  let ticks = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue; // gone meanwhile
+    }
+    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    if (name !== comm) continue;
+    // After "pid (comm) ": state is field 0; utime, stime, cutime, cstime are fields 11–14.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+  }
+  return (ticks * 1000) / ticksPerSecond();
+}
+
+/**
+ * CPU time the processes named `comm` on this machine (e.g. `postgres`, `redis-server`) spend until stopped, in ms;
+ * null where /proc cannot tell (not Linux). A database on another machine is not seen: 0.
+ */
+export function commandCpuMeter(comm: string): { stop(): number | null } {
+  if (!existsSync('/proc/self/stat')) return { stop: () => null };
+  const start = cpuOfCommand(comm);
+  return { stop: () => Math.round(cpuOfCommand(comm) - start) };
 }
