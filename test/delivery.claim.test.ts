@@ -86,4 +86,73 @@ describeEachDialect('delivery repository: what a claim takes', (ctx) => {
       [e1]: ['scheduled', null],
     });
   });
+
+  it('returns each post with its account and its items as the publisher resumes them', async () => {
+    const deps = { db: handle.db, clock };
+    const user = await makeUser(deps);
+    const account = await makeAccount(deps, user.id, { username: 'claimed_one' });
+    const id = randomUUID();
+    await insertPost(handle.db, {
+      id,
+      userId: user.id,
+      accountId: account.id,
+      scheduledAt: clock.now(),
+      now: clock.now(),
+      items: [
+        { text: 'first', mediaIds: [] },
+        { text: 'second', mediaIds: ['m-1', 'm-2'] },
+        { text: 'third', mediaIds: [] },
+      ],
+    });
+    // A worker published the first item, began the second and died.
+    const startedAt = clock.now() - 5000;
+    await handle.db
+      .updateTable('post_items')
+      .set({ status: 'published', tweet_id: '123456789012345678', attempt_started_at: startedAt - 1000 })
+      .where('post_id', '=', id)
+      .where('position', '=', 0)
+      .execute();
+    await handle.db
+      .updateTable('post_items')
+      .set({ status: 'sending', attempt_started_at: startedAt })
+      .where('post_id', '=', id)
+      .where('position', '=', 1)
+      .execute();
+    await holdBy(id, 'dead-worker', clock.now() - 1, clock.now() - 1);
+
+    const [claimed] = (await repoOf('worker-resume').claim(clock.now(), 10)).filter((p) => p.id === id);
+    expect(claimed).toMatchObject({
+      id,
+      userId: user.id,
+      accountId: account.id,
+      resumed: true,
+      account: { xUserId: account.xUserId, username: 'claimed_one', status: 'active' },
+      items: [
+        {
+          position: 0,
+          text: 'first',
+          mediaIds: [],
+          status: 'published',
+          tweetId: '123456789012345678',
+          attemptStartedAt: startedAt - 1000,
+        },
+        {
+          position: 1,
+          text: 'second',
+          mediaIds: ['m-1', 'm-2'],
+          status: 'sending',
+          tweetId: null,
+          attemptStartedAt: startedAt,
+        },
+        {
+          position: 2,
+          text: 'third',
+          mediaIds: [],
+          status: 'pending',
+          tweetId: null,
+          attemptStartedAt: null,
+        },
+      ],
+    });
+  });
 });

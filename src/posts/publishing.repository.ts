@@ -58,6 +58,14 @@ export interface Finish {
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
+/** A claimed post's account and items as the claim returns them (JSON: parsed by pg, text from SQLite). */
+type ClaimedAccountJson = NonNullable<ClaimedPost['account']>;
+type ClaimedItemJson = Omit<ClaimedItem, 'mediaIds'> & { mediaIds: string };
+
+function parsedJson<T>(value: string | T | null): T | null {
+  return typeof value === 'string' ? (JSON.parse(value) as T) : value;
+}
+
 /**
  * The publishing half of the posts state machine: every write the dispatcher makes to `posts` and `post_items`
  * (the posts domain owns both tables; delivery orchestrates through this class). After the claim, each write is *fenced*: it only happens while
@@ -131,6 +139,9 @@ export class DeliveryRepository {
   async claim(now: number, limit: number): Promise<ClaimedPost[]> {
     if (limit <= 0) return [];
     const pg = this.dialect === 'postgres';
+    const json = pg
+      ? { object: sql.raw('json_build_object'), array: sql.raw('json_agg') }
+      : { object: sql.raw('json_object'), array: sql.raw('json_group_array') };
     // Each kind of due post in the order of an index (status, next_attempt_at, created_at), so a claim reads about
     // `limit` rows however many are due: one `or` over both kinds made PostgreSQL read and sort every due post.
     const due =
@@ -184,44 +195,37 @@ export class DeliveryRepository {
         // PostgreSQL joins `in (…)` to a scan of the whole table; the ids as an array are looked up by key.
         return pg ? eb('id', '=', sql<string>`any(array(${chosen}))`) : eb('id', 'in', chosen);
       })
-      .returning(['id', 'user_id', 'account_id', 'scheduled_at', 'created_at', 'attempts', 'lease_owner'])
+      .returning([
+        'id',
+        'user_id',
+        'account_id',
+        'scheduled_at',
+        'created_at',
+        'attempts',
+        // What the publisher needs of the account and the items comes back with the claim: one round trip.
+        sql<string | ClaimedAccountJson | null>`(select ${json.object}('xUserId', "a"."x_user_id",
+          'username', "a"."username", 'status', "a"."status") from "accounts" as "a"
+          where "a"."id" = "posts"."account_id")`.as('account'),
+        sql<
+          string | ClaimedItemJson[] | null
+        >`(select ${json.array}(${json.object}('position', "i"."position",
+          'text', "i"."text", 'mediaIds', "i"."media_ids", 'status', "i"."status", 'tweetId', "i"."tweet_id",
+          'attemptStartedAt', "i"."attempt_started_at")) from "post_items" as "i"
+          where "i"."post_id" = "posts"."id")`.as('items'),
+      ])
       .execute();
-    if (rows.length === 0) return [];
-
-    const ids = rows.map((r) => r.id);
-    const accountIds = [...new Set(rows.map((r) => r.account_id))];
-    const [items, accounts] = await Promise.all([
-      this.db
-        .selectFrom('post_items')
-        .select(['post_id', 'position', 'text', 'media_ids', 'status', 'tweet_id', 'attempt_started_at'])
-        .where('post_id', 'in', ids)
-        .orderBy('post_id')
-        .orderBy('position')
-        .execute(),
-      this.db
-        .selectFrom('accounts')
-        .select(['id', 'x_user_id', 'username', 'status'])
-        .where('id', 'in', accountIds)
-        .execute(),
-    ]);
-    const itemsByPost = new Map<string, ClaimedItem[]>();
-    for (const item of items) {
-      const list = itemsByPost.get(item.post_id) ?? [];
-      list.push({
-        position: item.position,
-        text: item.text,
-        mediaIds: JSON.parse(item.media_ids) as string[],
-        status: item.status,
-        tweetId: item.tweet_id,
-        attemptStartedAt: item.attempt_started_at,
-      });
-      itemsByPost.set(item.post_id, list);
-    }
-    const accountById = new Map(accounts.map((a) => [a.id, a]));
     return rows
       .map((row): ClaimedPost => {
-        const account = accountById.get(row.account_id);
-        const postItems = itemsByPost.get(row.id) ?? [];
+        const account = parsedJson(row.account);
+        const items = (parsedJson(row.items) ?? [])
+          .map(
+            (item): ClaimedItem => ({
+              ...item,
+              mediaIds: JSON.parse(item.mediaIds) as string[],
+              attemptStartedAt: item.attemptStartedAt === null ? null : Number(item.attemptStartedAt),
+            }),
+          )
+          .sort((a, b) => a.position - b.position);
         return {
           id: row.id,
           userId: row.user_id,
@@ -229,11 +233,9 @@ export class DeliveryRepository {
           scheduledAt: row.scheduled_at,
           createdAt: row.created_at,
           attempts: row.attempts,
-          resumed: postItems.some((i) => i.status !== 'pending'),
-          account: account
-            ? { xUserId: account.x_user_id, username: account.username, status: account.status }
-            : null,
-          items: postItems,
+          resumed: items.some((i) => i.status !== 'pending'),
+          account,
+          items,
         };
       })
       .sort((a, b) => a.scheduledAt - b.scheduledAt || a.createdAt - b.createdAt);
