@@ -1,35 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createGroupCommit } from '../src/db/group-commit.ts';
-import { createDatabase, type DatabaseHandle, migrateToLatest } from '../src/db/index.ts';
+import { expect, it } from 'vitest';
 import { insertPost } from '../src/posts/posts.repository.ts';
-import { DeliveryRepository } from '../src/posts/publishing.repository.ts';
 import { makeAccount } from './fixtures/accounts.ts';
+import { deliveryDatabase } from './helpers/delivery-db.ts';
 import { createTestClock, describeEachDialect, makeUser } from './helpers/index.ts';
 
 describeEachDialect('delivery repository: what a claim takes', (ctx) => {
-  let handle: DatabaseHandle;
   const clock = createTestClock();
-  beforeAll(async () => {
-    handle = await createDatabase(ctx.databaseUrl);
-    await migrateToLatest(handle.db);
-  });
-  afterAll(async () => {
-    await handle?.destroy();
-  });
-
-  const repoOf = (owner: string) =>
-    new DeliveryRepository(
-      handle.db,
-      handle.dialect,
-      owner,
-      60_000,
-      createGroupCommit(handle.db, handle.dialect),
-    );
+  const database = deliveryDatabase(ctx, clock);
+  const { repoOf } = database;
 
   async function post(accountId: string, userId: string, dueIn: number): Promise<string> {
     const id = randomUUID();
-    await insertPost(handle.db, {
+    await insertPost(database.db, {
       id,
       userId,
       accountId,
@@ -42,7 +25,7 @@ describeEachDialect('delivery repository: what a claim takes', (ctx) => {
   }
 
   const holdBy = (id: string, owner: string, leaseUntil: number, nextAttemptAt: number) =>
-    handle.db
+    database.db
       .updateTable('posts')
       .set({
         status: 'publishing',
@@ -54,7 +37,7 @@ describeEachDialect('delivery repository: what a claim takes', (ctx) => {
       .execute();
 
   it('takes scheduled posts and expired leases in due order, skips busy accounts and future posts, up to its limit', async () => {
-    const deps = { db: handle.db, clock };
+    const deps = { db: database.db, clock };
     const user = await makeUser(deps);
     const [a, b, c, d, e] = await Promise.all(Array.from({ length: 5 }, () => makeAccount(deps, user.id)));
     const a1 = await post(a!.id, user.id, -3000);
@@ -75,7 +58,7 @@ describeEachDialect('delivery repository: what a claim takes', (ctx) => {
     expect(first.find((p) => p.id === c1)).toMatchObject({ attempts: 1 });
     const second = await repo.claim(clock.now(), 10);
     expect(second.map((p) => p.id)).toEqual([b1]);
-    const rows = await handle.db
+    const rows = await database.db
       .selectFrom('posts')
       .select(['id', 'status', 'lease_owner'])
       .where('id', 'in', [d1, d2, e1])
@@ -88,31 +71,23 @@ describeEachDialect('delivery repository: what a claim takes', (ctx) => {
   });
 
   it('returns each post with its account and its items as the publisher resumes them', async () => {
-    const deps = { db: handle.db, clock };
-    const user = await makeUser(deps);
-    const account = await makeAccount(deps, user.id, { username: 'claimed_one' });
-    const id = randomUUID();
-    await insertPost(handle.db, {
-      id,
-      userId: user.id,
-      accountId: account.id,
-      scheduledAt: clock.now(),
-      now: clock.now(),
-      items: [
+    const { id, user, account } = await database.duePost(
+      [
         { text: 'first', mediaIds: [] },
         { text: 'second', mediaIds: ['m-1', 'm-2'] },
         { text: 'third', mediaIds: [] },
       ],
-    });
+      'claimed_one',
+    );
     // A worker published the first item, began the second and died.
     const startedAt = clock.now() - 5000;
-    await handle.db
+    await database.db
       .updateTable('post_items')
       .set({ status: 'published', tweet_id: '123456789012345678', attempt_started_at: startedAt - 1000 })
       .where('post_id', '=', id)
       .where('position', '=', 0)
       .execute();
-    await handle.db
+    await database.db
       .updateTable('post_items')
       .set({ status: 'sending', attempt_started_at: startedAt })
       .where('post_id', '=', id)

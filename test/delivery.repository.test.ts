@@ -1,48 +1,15 @@
-import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createGroupCommit } from '../src/db/group-commit.ts';
-import { createDatabase, type DatabaseHandle, migrateToLatest } from '../src/db/index.ts';
-import { insertPost } from '../src/posts/posts.repository.ts';
-import { DeliveryRepository } from '../src/posts/publishing.repository.ts';
-import { makeAccount } from './fixtures/accounts.ts';
-import { createTestClock, describeEachDialect, makeUser } from './helpers/index.ts';
+import { expect, it } from 'vitest';
+import { deliveryDatabase } from './helpers/delivery-db.ts';
+import { createTestClock, describeEachDialect } from './helpers/index.ts';
 
 describeEachDialect('delivery repository: one write for a thread item and the next attempt', (ctx) => {
-  let handle: DatabaseHandle;
   const clock = createTestClock();
-  beforeAll(async () => {
-    handle = await createDatabase(ctx.databaseUrl);
-    await migrateToLatest(handle.db);
-  });
-  afterAll(async () => {
-    await handle?.destroy();
-  });
-
-  const repoOf = (owner: string) =>
-    new DeliveryRepository(
-      handle.db,
-      handle.dialect,
-      owner,
-      60_000,
-      createGroupCommit(handle.db, handle.dialect),
-    );
+  const database = deliveryDatabase(ctx, clock);
+  const { repoOf } = database;
 
   /** A post due now with these items' texts, of a new user's account. */
-  async function duePost(texts: readonly string[]) {
-    const deps = { db: handle.db, clock };
-    const user = await makeUser(deps);
-    const account = await makeAccount(deps, user.id);
-    const id = randomUUID();
-    await insertPost(handle.db, {
-      id,
-      userId: user.id,
-      accountId: account.id,
-      scheduledAt: clock.now(),
-      now: clock.now(),
-      items: texts.map((text) => ({ text, mediaIds: [] })),
-    });
-    return { id, user, account };
-  }
+  const duePost = (texts: readonly string[]) =>
+    database.duePost(texts.map((text) => ({ text, mediaIds: [] })));
 
   /** A due 3-item thread, claimed by a repository owned by `owner`. */
   async function claimedThread(owner: string) {
@@ -54,7 +21,7 @@ describeEachDialect('delivery repository: one write for a thread item and the ne
   }
 
   const itemsOf = (postId: string) =>
-    handle.db
+    database.db
       .selectFrom('post_items')
       .select(['position', 'status', 'tweet_id', 'attempt_started_at'])
       .where('post_id', '=', postId)
@@ -77,7 +44,11 @@ describeEachDialect('delivery repository: one write for a thread item and the ne
   it('writes neither row once the lease belongs to another worker', async () => {
     const { id, repo } = await claimedThread('worker-b');
     expect(await repo.beginSend(id, 0, clock.now())).toBe(true);
-    await handle.db.updateTable('posts').set({ lease_owner: 'someone-else' }).where('id', '=', id).execute();
+    await database.db
+      .updateTable('posts')
+      .set({ lease_owner: 'someone-else' })
+      .where('id', '=', id)
+      .execute();
     expect(await repo.commitPublished(id, 0, '2001', clock.now(), false, 1)).toBe(false);
     const items = await itemsOf(id);
     expect(items.map((i) => [i.status, i.tweet_id])).toEqual([
@@ -95,7 +66,7 @@ describeEachDialect('delivery repository: one write for a thread item and the ne
     const ids = due.map((p) => p.id);
     expect((await repo.claim(clock.now(), 50)).map((p) => p.id)).toEqual(expect.arrayContaining(ids));
     // The second post's lease is lost: only its writes are refused.
-    await handle.db
+    await database.db
       .updateTable('posts')
       .set({ lease_owner: 'someone-else' })
       .where('id', '=', ids[1]!)
@@ -113,7 +84,7 @@ describeEachDialect('delivery repository: one write for a thread item and the ne
         ids.map((id, i) => repo.commitPublished(id, 0, `${9000 + i}`, now, true, undefined, event(i))),
       ),
     ).toEqual([true, false, true]);
-    const posts = await handle.db
+    const posts = await database.db
       .selectFrom('posts')
       .innerJoin('post_items', 'post_items.post_id', 'posts.id')
       .select(['posts.id', 'posts.status', 'post_items.tweet_id', 'posts.lease_owner'])
@@ -124,7 +95,7 @@ describeEachDialect('delivery repository: one write for a thread item and the ne
       [ids[1]!]: ['publishing', null, 'someone-else'],
       [ids[2]!]: ['published', '9002', null],
     });
-    const events = await handle.db
+    const events = await database.db
       .selectFrom('events')
       .select('subject_id')
       .where('type', '=', 'post.published')
