@@ -3,6 +3,7 @@
 // per file or package, and per innermost frame of xgate's own code (src/) on the allocating stack.
 // Usage: node scripts/heap-top.js <file.heapprofile> [count]
 import { readFileSync } from 'node:fs';
+import { frameLabels } from './profile-frames.js';
 
 const [file, countArg] = process.argv.slice(2);
 if (!file) {
@@ -20,11 +21,7 @@ const add = (map, key, bytes) => map.set(key, (map.get(key) ?? 0) + bytes);
 /** Walks the call tree with the innermost src/ frame seen so far on the way down. */
 function walk(node, innermostOurs) {
   const { callFrame, selfSize, children } = node;
-  const url = callFrame.url.replace(/^file:\/\//, '');
-  const where = url.includes('node_modules/')
-    ? url.replace(/.*node_modules\/((@[^/]+\/)?[^/]+).*/, '$1')
-    : url.replace(/.*\/(src|emulator|bench|test)\//, '$1/') || `(${callFrame.functionName || 'native'})`;
-  const name = `${callFrame.functionName || '(anonymous)'} ${where}${url ? `:${callFrame.lineNumber + 1}` : ''}`;
+  const { where, name } = frameLabels(callFrame);
   const mine = where.startsWith('src/') ? name : innermostOurs;
   total += selfSize;
   add(functions, name, selfSize);

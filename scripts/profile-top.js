@@ -2,6 +2,7 @@
 // Prints the top of a V8 CPU profile (node --cpu-prof): self time per function, and per file/package.
 // Usage: node scripts/profile-top.js <file.cpuprofile> [count]
 import { readFileSync } from 'node:fs';
+import { frameLabels } from './profile-frames.js';
 
 const [file, countArg] = process.argv.slice(2);
 if (!file) {
@@ -20,12 +21,7 @@ const total = [...self.values()].reduce((a, b) => a + b, 0);
 const functions = new Map();
 const places = new Map();
 for (const [id, micros] of self) {
-  const { callFrame } = byId.get(id);
-  const url = callFrame.url.replace(/^file:\/\//, '');
-  const where = url.includes('node_modules/')
-    ? url.replace(/.*node_modules\/((@[^/]+\/)?[^/]+).*/, '$1')
-    : url.replace(/.*\/(src|emulator|bench|test)\//, '$1/') || `(${callFrame.functionName || 'native'})`;
-  const name = `${callFrame.functionName || '(anonymous)'} ${where}${url ? `:${callFrame.lineNumber + 1}` : ''}`;
+  const { where, name } = frameLabels(byId.get(id).callFrame);
   functions.set(name, (functions.get(name) ?? 0) + micros);
   places.set(where, (places.get(where) ?? 0) + micros);
 }
