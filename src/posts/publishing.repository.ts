@@ -218,13 +218,7 @@ export class DeliveryRepository {
       .map((row): ClaimedPost => {
         const account = parsedJson(row.account);
         const items = (parsedJson(row.items) ?? [])
-          .map(
-            (item): ClaimedItem => ({
-              ...item,
-              mediaIds: JSON.parse(item.mediaIds) as string[],
-              attemptStartedAt: item.attemptStartedAt === null ? null : Number(item.attemptStartedAt),
-            }),
-          )
+          .map((item): ClaimedItem => ({ ...item, mediaIds: JSON.parse(item.mediaIds) as string[] }))
           .sort((a, b) => a.position - b.position);
         return {
           id: row.id,
